@@ -1,0 +1,36 @@
+// Binary cross-entropy on probabilities, mean over the batch, as torch.nn.BCELoss:
+// loss = -mean(t * log(p) + (1 - t) * log(1 - p)) with each log clamped at -100, and
+// dL/dp = (p - t) / max(p * (1 - p), 1e-12) / n. One workgroup reduces the whole batch.
+
+struct Params { n: u32 }
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> prob: array<f32>;
+@group(0) @binding(2) var<storage, read> labels: array<f32>;
+@group(0) @binding(3) var<storage, read_write> grad: array<f32>;
+@group(0) @binding(4) var<storage, read_write> loss: array<f32>;
+
+var<workgroup> partial: array<f32, 256>;
+
+fn clamped_log(x: f32) -> f32 {
+    return select(-100.0, max(log(x), -100.0), x > 0.0);
+}
+
+@compute @workgroup_size(256)
+fn main(@builtin(local_invocation_index) lid: u32) {
+    let n = f32(p.n);
+    var sum = 0.0;
+    for (var i = lid; i < p.n; i += 256u) {
+        let q = prob[i];
+        let t = labels[i];
+        sum -= t * clamped_log(q) + (1.0 - t) * clamped_log(1.0 - q);
+        grad[i] = (q - t) / max(q * (1.0 - q), 1e-12) / n;
+    }
+    partial[lid] = sum;
+    workgroupBarrier();
+    for (var half = 128u; half > 0u; half >>= 1u) {
+        if lid < half { partial[lid] += partial[lid + half]; }
+        workgroupBarrier();
+    }
+    if lid == 0u { loss[0] = partial[0] / n; }
+}

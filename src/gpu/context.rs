@@ -1,0 +1,226 @@
+//! The GPU context: which adapter, which device, and the kernel cache.
+
+use std::fmt;
+
+use crate::gpu::kernel::KernelCache;
+
+/// Environment variable that picks an adapter by (case-insensitive) name substring, e.g. `llvmpipe`.
+pub const ADAPTER_ENV: &str = "GAN_WGPU_ADAPTER";
+/// Environment variable that restricts the backends searched, e.g. `vulkan` or `metal,dx12`.
+pub const BACKEND_ENV: &str = "GAN_WGPU_BACKEND";
+
+#[derive(Debug, thiserror::Error)]
+pub enum GpuError {
+    #[error(
+        "no GPU adapter found (backends searched: {backends}).\n\
+         gan-wgpu needs a Vulkan, Metal, DX12 or WebGPU adapter. Install your GPU's driver, or on a \
+         headless Linux machine a software Vulkan driver: `apt-get install mesa-vulkan-drivers` (lavapipe)."
+    )]
+    NoAdapter { backends: String },
+    #[error(
+        "no adapter matches {ADAPTER_ENV}={wanted:?}; available adapters:\n{available}\n\
+         Unset {ADAPTER_ENV}, or set it to a part of one of these names."
+    )]
+    AdapterNotFound { wanted: String, available: String },
+    #[error("the adapter {adapter:?} refused to create a device: {source}")]
+    Device {
+        adapter: String,
+        #[source]
+        source: wgpu::RequestDeviceError,
+    },
+    #[error("reading a buffer back from the GPU failed: {0}")]
+    ReadBack(String),
+}
+
+/// A short description of an adapter, as printed by logs and `gan-wgpu adapters`.
+#[derive(Clone, Debug)]
+pub struct AdapterSummary {
+    pub name: String,
+    pub backend: wgpu::Backend,
+    pub device_type: wgpu::DeviceType,
+    pub driver: String,
+}
+
+impl From<wgpu::AdapterInfo> for AdapterSummary {
+    fn from(info: wgpu::AdapterInfo) -> Self {
+        let driver = [info.driver, info.driver_info]
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
+        Self {
+            name: info.name,
+            backend: info.backend,
+            device_type: info.device_type,
+            driver,
+        }
+    }
+}
+
+impl fmt::Display for AdapterSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} ({:?}, {:?}",
+            self.name, self.backend, self.device_type
+        )?;
+        if !self.driver.is_empty() {
+            write!(f, ", {}", self.driver)?;
+        }
+        write!(f, ")")
+    }
+}
+
+/// Everything needed to run kernels: the device, its queue and the compiled pipelines.
+pub struct Gpu {
+    pub device: wgpu::Device,
+    pub queue: wgpu::Queue,
+    pub adapter: AdapterSummary,
+    pub(crate) kernels: KernelCache,
+}
+
+fn backends_from_env() -> wgpu::Backends {
+    match std::env::var(BACKEND_ENV) {
+        Ok(list) if !list.trim().is_empty() => wgpu::Backends::from_comma_list(&list),
+        _ => wgpu::Backends::all(),
+    }
+}
+
+fn new_instance(backends: wgpu::Backends) -> wgpu::Instance {
+    let mut desc = wgpu::InstanceDescriptor::new_without_display_handle();
+    desc.backends = backends;
+    wgpu::Instance::new(desc)
+}
+
+/// Every adapter wgpu can see, on the backends allowed by `GAN_WGPU_BACKEND`.
+pub async fn list_adapters() -> Vec<AdapterSummary> {
+    let backends = backends_from_env();
+    let instance = new_instance(backends);
+    instance
+        .enumerate_adapters(backends)
+        .await
+        .into_iter()
+        .map(|a| a.get_info().into())
+        .collect()
+}
+
+/// The order in which adapters are preferred when none is named: real GPUs before software ones.
+fn preference(device_type: wgpu::DeviceType) -> u8 {
+    match device_type {
+        wgpu::DeviceType::DiscreteGpu => 0,
+        wgpu::DeviceType::IntegratedGpu => 1,
+        wgpu::DeviceType::VirtualGpu => 2,
+        wgpu::DeviceType::Other => 3,
+        wgpu::DeviceType::Cpu => 4,
+    }
+}
+
+async fn select_adapter(
+    instance: &wgpu::Instance,
+    backends: wgpu::Backends,
+) -> Result<wgpu::Adapter, GpuError> {
+    let wanted = std::env::var(ADAPTER_ENV)
+        .ok()
+        .filter(|s| !s.trim().is_empty());
+    let mut adapters = instance.enumerate_adapters(backends).await;
+    if adapters.is_empty() {
+        // Some platforms (the browser) do not enumerate; ask for one instead.
+        let options = wgpu::RequestAdapterOptions {
+            power_preference: wgpu::PowerPreference::HighPerformance,
+            ..Default::default()
+        };
+        if let Ok(adapter) = instance.request_adapter(&options).await {
+            adapters.push(adapter);
+        }
+    }
+    if adapters.is_empty() {
+        return Err(GpuError::NoAdapter {
+            backends: format!("{backends:?}"),
+        });
+    }
+    match wanted {
+        Some(wanted) => {
+            let needle = wanted.to_lowercase();
+            let position = adapters
+                .iter()
+                .position(|a| a.get_info().name.to_lowercase().contains(&needle));
+            match position {
+                Some(i) => Ok(adapters.swap_remove(i)),
+                None => {
+                    let available = adapters
+                        .iter()
+                        .map(|a| format!("  - {}", AdapterSummary::from(a.get_info())))
+                        .collect::<Vec<_>>()
+                        .join("\n");
+                    Err(GpuError::AdapterNotFound { wanted, available })
+                }
+            }
+        }
+        None => {
+            adapters.sort_by_key(|a| preference(a.get_info().device_type));
+            Ok(adapters.swap_remove(0))
+        }
+    }
+}
+
+/// The limits the kernels need: WebGPU's defaults, with buffers as large as the adapter allows
+/// (the MNIST training set and the evaluation sets are bigger than the default 128 MiB binding).
+fn required_limits(adapter: &wgpu::Adapter) -> wgpu::Limits {
+    let supported = adapter.limits();
+    wgpu::Limits {
+        max_storage_buffer_binding_size: supported.max_storage_buffer_binding_size,
+        max_buffer_size: supported.max_buffer_size,
+        ..wgpu::Limits::defaults()
+    }
+}
+
+impl Gpu {
+    /// Opens the preferred adapter (or the one `GAN_WGPU_ADAPTER` names) and creates a device.
+    pub async fn new() -> Result<Self, GpuError> {
+        let backends = backends_from_env();
+        let instance = new_instance(backends);
+        let adapter = select_adapter(&instance, backends).await?;
+        let summary = AdapterSummary::from(adapter.get_info());
+        let desc = wgpu::DeviceDescriptor {
+            label: Some("gan-wgpu"),
+            required_limits: required_limits(&adapter),
+            ..Default::default()
+        };
+        let (device, queue) =
+            adapter
+                .request_device(&desc)
+                .await
+                .map_err(|source| GpuError::Device {
+                    adapter: summary.name.clone(),
+                    source,
+                })?;
+        Ok(Self {
+            device,
+            queue,
+            adapter: summary,
+            kernels: KernelCache::default(),
+        })
+    }
+
+    /// [`Gpu::new`] for native code that has no async runtime.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn new_blocking() -> Result<Self, GpuError> {
+        pollster::block_on(Self::new())
+    }
+
+    /// Records work into a fresh compute pass and submits it as one command buffer.
+    pub fn run(&self, record: impl FnOnce(&mut wgpu::ComputePass<'_>)) {
+        let mut encoder = self.device.create_command_encoder(&Default::default());
+        {
+            let mut pass = encoder.begin_compute_pass(&Default::default());
+            record(&mut pass);
+        }
+        self.queue.submit([encoder.finish()]);
+    }
+
+    /// Blocks (natively) until all submitted work is done; a no-op in the browser.
+    pub fn wait(&self) {
+        // A poll error means the device was lost, which the next read-back reports.
+        let _ = self.device.poll(wgpu::PollType::wait_indefinitely());
+    }
+}

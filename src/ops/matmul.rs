@@ -1,0 +1,124 @@
+//! C = op(A)·op(B) (+ bias) then activation (`shaders/matmul.wgsl`).
+
+use crate::gpu::{Access, Dispatch, Gpu, KernelSpec, Tensor};
+use crate::ops::activation::Activation;
+use crate::shaders;
+
+/// Which operand is transposed: the three products a linear layer's training needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layout {
+    /// A·B: forward, X·W.
+    Plain,
+    /// Aᵀ·B: weight gradient, Xᵀ·dY.
+    TransposeA,
+    /// A·Bᵀ: input gradient, dY·Wᵀ.
+    TransposeB,
+}
+
+impl Layout {
+    fn transposes(self) -> (bool, bool) {
+        (self == Layout::TransposeA, self == Layout::TransposeB)
+    }
+
+    /// (M, K, N) of op(A)·op(B) given the stored shapes of A and B.
+    fn dims(self, a: &[usize], b: &[usize]) -> (usize, usize, usize) {
+        assert!(
+            a.len() == 2 && b.len() == 2,
+            "matmul takes matrices, got {a:?} and {b:?}"
+        );
+        let (ta, tb) = self.transposes();
+        let (m, ka) = if ta { (a[1], a[0]) } else { (a[0], a[1]) };
+        let (kb, n) = if tb { (b[1], b[0]) } else { (b[0], b[1]) };
+        assert_eq!(
+            ka, kb,
+            "matmul {self:?}: inner dimensions of {a:?} and {b:?} differ"
+        );
+        (m, ka, n)
+    }
+}
+
+/// The output tile of one workgroup (`TILE` in the shader).
+const TILE: u32 = 64;
+
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct Params {
+    m: u32,
+    n: u32,
+    k: u32,
+    slope: f32,
+}
+
+/// c = act(op(a)·op(b) + bias), bias being one value per column of c.
+pub fn matmul(
+    gpu: &Gpu,
+    layout: Layout,
+    a: &Tensor,
+    b: &Tensor,
+    bias: Option<&Tensor>,
+    act: Activation,
+    c: &Tensor,
+) -> Dispatch {
+    let (m, k, n) = layout.dims(a.shape(), b.shape());
+    assert_eq!(c.shape(), [m, n], "matmul output must be {m}×{n}");
+    if let Some(bias) = bias {
+        assert_eq!(bias.len(), n, "matmul bias must have {n} values");
+    }
+    let (ta, tb) = layout.transposes();
+    let spec = KernelSpec::new(
+        &shaders::MATMUL,
+        "main",
+        &[Access::Read, Access::Read, Access::Read, Access::ReadWrite],
+    )
+    .with("TRANS_A", ta as u8 as f64)
+    .with("TRANS_B", tb as u8 as f64)
+    .with("HAS_BIAS", bias.is_some() as u8 as f64)
+    .with("ACT", act.code() as f64);
+    let params = Params {
+        m: m as u32,
+        n: n as u32,
+        k: k as u32,
+        slope: act.slope(),
+    };
+    // Without a bias any buffer fills the binding; the kernel does not read it.
+    let bias = bias.unwrap_or(a).buffer();
+    let groups = [(n as u32).div_ceil(TILE), (m as u32).div_ceil(TILE), 1];
+    gpu.dispatch(
+        &spec,
+        &params,
+        &[a.buffer(), b.buffer(), bias, c.buffer()],
+        groups,
+    )
+}
+
+pub mod reference {
+    use super::Layout;
+    use crate::ops::activation::{Activation, reference::activate};
+
+    /// act(op(a)·op(b) + bias) for a and b stored with the given shapes; returns m×n values.
+    pub fn matmul(
+        layout: Layout,
+        a: &[f32],
+        a_shape: [usize; 2],
+        b: &[f32],
+        b_shape: [usize; 2],
+        bias: Option<&[f32]>,
+        act: Activation,
+    ) -> Vec<f32> {
+        let (m, k, n) = layout.dims(&a_shape, &b_shape);
+        let (ta, tb) = layout.transposes();
+        let at = |i: usize, p: usize| if ta { a[p * m + i] } else { a[i * k + p] };
+        let bt = |p: usize, j: usize| if tb { b[j * k + p] } else { b[p * n + j] };
+        let mut c = vec![0.0; m * n];
+        for i in 0..m {
+            for j in 0..n {
+                let mut sum = 0.0f32;
+                for p in 0..k {
+                    sum += at(i, p) * bt(p, j);
+                }
+                c[i * n + j] = activate(act, sum + bias.map_or(0.0, |b| b[j]));
+            }
+        }
+        c
+    }
+}

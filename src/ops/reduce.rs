@@ -1,0 +1,48 @@
+//! Column sums (`shaders/reduce.wgsl`): bias gradients.
+
+use crate::gpu::{Access, Dispatch, ELEMENTWISE_WORKGROUP, Gpu, KernelSpec, Tensor};
+use crate::shaders;
+
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct Params {
+    rows: u32,
+    cols: u32,
+}
+
+/// sums[j] = Σ_i x[i, j].
+pub fn column_sums(gpu: &Gpu, x: &Tensor, sums: &Tensor) -> Dispatch {
+    assert!(
+        x.shape().len() == 2 && sums.len() == x.shape()[1],
+        "column_sums: {:?} into {:?}",
+        x.shape(),
+        sums.shape()
+    );
+    let params = Params {
+        rows: x.shape()[0] as u32,
+        cols: x.shape()[1] as u32,
+    };
+    let spec = KernelSpec::new(
+        &shaders::REDUCE,
+        "column_sums",
+        &[Access::Read, Access::ReadWrite],
+    );
+    gpu.dispatch(
+        &spec,
+        &params,
+        &[x.buffer(), sums.buffer()],
+        [params.cols.div_ceil(ELEMENTWISE_WORKGROUP), 1, 1],
+    )
+}
+
+pub mod reference {
+    pub fn column_sums(x: &[f32], cols: usize) -> Vec<f32> {
+        let mut sums = vec![0.0; cols];
+        for row in x.chunks(cols) {
+            for (s, v) in sums.iter_mut().zip(row) {
+                *s += v;
+            }
+        }
+        sums
+    }
+}

@@ -1,0 +1,111 @@
+//! Shared by the test files: the GPU, random inputs, comparisons and finite differences.
+#![allow(dead_code)]
+
+use std::sync::OnceLock;
+
+use gan_wgpu::gpu::{Gpu, Tensor};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+/// Set to 1 to skip the GPU tests (for machines without any adapter). CI never sets it.
+pub const SKIP_ENV: &str = "GAN_WGPU_SKIP_GPU_TESTS";
+
+/// The GPU shared by a test binary, or None when the user asked to skip GPU tests.
+/// Panics, saying how to get an adapter, when there is none.
+pub fn gpu() -> Option<&'static Gpu> {
+    static GPU: OnceLock<Option<Gpu>> = OnceLock::new();
+    GPU.get_or_init(|| {
+        if std::env::var(SKIP_ENV).is_ok_and(|v| v == "1") {
+            eprintln!("{SKIP_ENV}=1: skipping GPU tests");
+            return None;
+        }
+        match Gpu::new_blocking() {
+            Ok(gpu) => {
+                eprintln!("GPU tests run on {}", gpu.adapter);
+                Some(gpu)
+            }
+            Err(e) => panic!("GPU tests need an adapter ({SKIP_ENV}=1 skips them): {e}"),
+        }
+    })
+    .as_ref()
+}
+
+pub fn rng(seed: u64) -> StdRng {
+    StdRng::seed_from_u64(seed)
+}
+
+pub fn random_vec(rng: &mut StdRng, n: usize, lo: f32, hi: f32) -> Vec<f32> {
+    (0..n).map(|_| rng.random_range(lo..hi)).collect()
+}
+
+pub fn upload(gpu: &Gpu, shape: &[usize], data: &[f32]) -> Tensor {
+    Tensor::from_slice(gpu, shape, data)
+}
+
+pub fn download<T: bytemuck::Pod>(gpu: &Gpu, t: &Tensor<T>) -> Vec<T> {
+    t.read_blocking(gpu).expect("read-back failed")
+}
+
+/// Asserts |got - want| <= atol + rtol·|want| everywhere, naming the worst element.
+pub fn assert_close(what: &str, got: &[f32], want: &[f32], atol: f32, rtol: f32) {
+    assert_eq!(
+        got.len(),
+        want.len(),
+        "{what}: {} values, expected {}",
+        got.len(),
+        want.len()
+    );
+    let mut worst: Option<(usize, f32)> = None;
+    for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
+        let excess = (g - w).abs() - (atol + rtol * w.abs());
+        if !(excess <= 0.0) && worst.is_none_or(|(_, e)| excess > e || excess.is_nan()) {
+            worst = Some((i, excess));
+        }
+    }
+    if let Some((i, _)) = worst {
+        panic!(
+            "{what}: element {i} is {}, expected {} (atol {atol}, rtol {rtol})",
+            got[i], want[i]
+        );
+    }
+}
+
+/// Central differences of a scalar function at chosen coordinates of x, in f64.
+pub fn numeric_gradient(
+    f: impl Fn(&[f32]) -> f64,
+    x: &[f32],
+    coords: &[usize],
+    h: f32,
+) -> Vec<f64> {
+    coords
+        .iter()
+        .map(|&i| {
+            let mut plus = x.to_vec();
+            plus[i] += h;
+            let mut minus = x.to_vec();
+            minus[i] -= h;
+            (f(&plus) - f(&minus)) / (plus[i] - minus[i]) as f64
+        })
+        .collect()
+}
+
+/// Σ r·y in f64: a scalar loss whose gradient with respect to y is r.
+pub fn dot(r: &[f32], y: &[f32]) -> f64 {
+    r.iter().zip(y).map(|(&a, &b)| a as f64 * b as f64).sum()
+}
+
+/// Asserts an analytic gradient matches finite differences at the sampled coordinates.
+pub fn assert_gradient(what: &str, analytic: &[f32], numeric: &[f64], coords: &[usize], tol: f64) {
+    for (&i, &n) in coords.iter().zip(numeric) {
+        let a = analytic[i] as f64;
+        assert!(
+            (a - n).abs() <= tol * (1.0 + n.abs()),
+            "{what}: d/dx[{i}] is {a} analytically but {n} by finite differences"
+        );
+    }
+}
+
+/// A few coordinates spread over 0..n.
+pub fn sample_coords(rng: &mut StdRng, n: usize, count: usize) -> Vec<usize> {
+    (0..count).map(|_| rng.random_range(0..n)).collect()
+}

@@ -1,0 +1,192 @@
+//! matmul.wgsl against the CPU reference, and the linear layer's backward against finite differences.
+
+mod common;
+
+use common::*;
+use gan_wgpu::gpu::Tensor;
+use gan_wgpu::ops::activation::{self, Activation};
+use gan_wgpu::ops::matmul::{Layout, matmul, reference};
+use gan_wgpu::ops::reduce;
+
+/// Stored shapes of A and B for op(A) = m×k and op(B) = k×n.
+fn stored(layout: Layout, m: usize, k: usize, n: usize) -> ([usize; 2], [usize; 2]) {
+    match layout {
+        Layout::Plain => ([m, k], [k, n]),
+        Layout::TransposeA => ([k, m], [k, n]),
+        Layout::TransposeB => ([m, k], [n, k]),
+    }
+}
+
+fn check(layout: Layout, m: usize, k: usize, n: usize, with_bias: bool, act: Activation) {
+    let Some(gpu) = gpu() else { return };
+    let mut rng = rng((m * 31 + k * 7 + n) as u64);
+    let (a_shape, b_shape) = stored(layout, m, k, n);
+    let a = random_vec(&mut rng, m * k, -1.0, 1.0);
+    let b = random_vec(&mut rng, k * n, -1.0, 1.0);
+    let bias = with_bias.then(|| random_vec(&mut rng, n, -1.0, 1.0));
+    let (ta, tb) = (upload(gpu, &a_shape, &a), upload(gpu, &b_shape, &b));
+    let t_bias = bias.as_ref().map(|v| upload(gpu, &[n], v));
+    let c = Tensor::zeros(gpu, &[m, n]);
+    let op = matmul(gpu, layout, &ta, &tb, t_bias.as_ref(), act, &c);
+    gpu.run(|pass| op.record(pass));
+    let want = reference::matmul(layout, &a, a_shape, &b, b_shape, bias.as_deref(), act);
+    // Sums of k products of values in [-1, 1]: rounding grows like sqrt(k)·eps·|terms|.
+    let atol = 1e-5 * (k as f32).sqrt() * 4.0;
+    assert_close(
+        &format!("{layout:?} {m}×{k}×{n} bias={with_bias} {act:?}"),
+        &download(gpu, &c),
+        &want,
+        atol,
+        1e-5,
+    );
+}
+
+const LAYOUTS: [Layout; 3] = [Layout::Plain, Layout::TransposeA, Layout::TransposeB];
+
+#[test]
+fn odd_shapes() {
+    for layout in LAYOUTS {
+        for (m, k, n) in [
+            (1, 1, 1),
+            (3, 17, 5),
+            (17, 3, 100),
+            (129, 100, 17),
+            (65, 129, 63),
+            (2, 784, 3),
+        ] {
+            check(layout, m, k, n, false, Activation::Identity);
+        }
+    }
+}
+
+#[test]
+fn model_shapes() {
+    // Generator 100→256→512→784 and the discriminators' 784→512·3, 784→240·5, 1200→240·5 at batches 64 and 100.
+    for (m, k, n) in [
+        (64, 100, 256),
+        (64, 256, 512),
+        (64, 512, 784),
+        (64, 784, 1536),
+        (100, 784, 1200),
+        (100, 240, 1200),
+        (100, 100, 1200),
+    ] {
+        check(Layout::Plain, m, k, n, true, Activation::Identity);
+        check(Layout::TransposeA, k, m, n, false, Activation::Identity);
+        check(Layout::TransposeB, m, n, k, false, Activation::Identity);
+    }
+}
+
+#[test]
+fn fused_bias_and_activations() {
+    for act in [
+        Activation::Relu,
+        Activation::LeakyRelu { slope: 0.2 },
+        Activation::Sigmoid,
+        Activation::Tanh,
+    ] {
+        check(Layout::Plain, 33, 70, 45, true, act);
+    }
+}
+
+#[test]
+#[should_panic(expected = "inner dimensions")]
+fn mismatched_shapes_are_refused() {
+    let Some(gpu) = gpu() else {
+        panic!("inner dimensions (skipped)")
+    };
+    let a = Tensor::zeros(gpu, &[4, 5]);
+    let b = Tensor::zeros(gpu, &[6, 7]);
+    let c = Tensor::zeros(gpu, &[4, 7]);
+    matmul(gpu, Layout::Plain, &a, &b, None, Activation::Identity, &c);
+}
+
+/// y = act(x·W + b); with dz = act'(y)·dy: dx = dz·Wᵀ, dW = xᵀ·dz, db = Σ_rows dz.
+#[test]
+fn linear_backward_matches_finite_differences_and_gpu() {
+    let (rows, inputs, outputs) = (5, 7, 6);
+    let act = Activation::Tanh;
+    let mut rng = rng(7);
+    let x = random_vec(&mut rng, rows * inputs, -1.0, 1.0);
+    let w = random_vec(&mut rng, inputs * outputs, -1.0, 1.0);
+    let b = random_vec(&mut rng, outputs, -1.0, 1.0);
+    let r = random_vec(&mut rng, rows * outputs, -1.0, 1.0);
+    let forward = |x: &[f32], w: &[f32], b: &[f32]| {
+        reference::matmul(
+            Layout::Plain,
+            x,
+            [rows, inputs],
+            w,
+            [inputs, outputs],
+            Some(b),
+            act,
+        )
+    };
+    let y = forward(&x, &w, &b);
+    let dz = activation::reference::backward(act, &y, &r);
+    let dx = reference::matmul(
+        Layout::TransposeB,
+        &dz,
+        [rows, outputs],
+        &w,
+        [inputs, outputs],
+        None,
+        Activation::Identity,
+    );
+    let dw = reference::matmul(
+        Layout::TransposeA,
+        &x,
+        [rows, inputs],
+        &dz,
+        [rows, outputs],
+        None,
+        Activation::Identity,
+    );
+    let db = reduce::reference::column_sums(&dz, outputs);
+
+    let all = |n: usize| (0..n).collect::<Vec<_>>();
+    let h = 1e-2;
+    let num_dx = numeric_gradient(|x| dot(&r, &forward(x, &w, &b)), &x, &all(x.len()), h);
+    assert_gradient("dx", &dx, &num_dx, &all(x.len()), 2e-3);
+    let num_dw = numeric_gradient(|w| dot(&r, &forward(&x, w, &b)), &w, &all(w.len()), h);
+    assert_gradient("dW", &dw, &num_dw, &all(w.len()), 2e-3);
+    let num_db = numeric_gradient(|b| dot(&r, &forward(&x, &w, b)), &b, &all(b.len()), h);
+    assert_gradient("db", &db, &num_db, &all(b.len()), 2e-3);
+
+    let Some(gpu) = gpu() else { return };
+    let (tx, tw, tdz) = (
+        upload(gpu, &[rows, inputs], &x),
+        upload(gpu, &[inputs, outputs], &w),
+        upload(gpu, &[rows, outputs], &dz),
+    );
+    let (gdx, gdw, gdb) = (
+        Tensor::zeros(gpu, &[rows, inputs]),
+        Tensor::zeros(gpu, &[inputs, outputs]),
+        Tensor::zeros(gpu, &[outputs]),
+    );
+    let ops = [
+        matmul(
+            gpu,
+            Layout::TransposeB,
+            &tdz,
+            &tw,
+            None,
+            Activation::Identity,
+            &gdx,
+        ),
+        matmul(
+            gpu,
+            Layout::TransposeA,
+            &tx,
+            &tdz,
+            None,
+            Activation::Identity,
+            &gdw,
+        ),
+        reduce::column_sums(gpu, &tdz, &gdb),
+    ];
+    gpu.run(|pass| ops.iter().for_each(|op| op.record(pass)));
+    assert_close("gpu dx", &download(gpu, &gdx), &dx, 1e-5, 1e-5);
+    assert_close("gpu dW", &download(gpu, &gdw), &dw, 1e-5, 1e-5);
+    assert_close("gpu db", &download(gpu, &gdb), &db, 1e-5, 1e-5);
+}
