@@ -12,7 +12,7 @@ fn flat_index(gid: vec3u, groups: vec3u) -> u32 { return gid.x + gid.y * groups.
 
 // a = lo, b = hi.
 @compute @workgroup_size(256)
-fn uniform(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+fn fill_uniform(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
     let i = flat_index(gid, groups);
     if i >= p.n { return; }
     let u = unit_float(random_bits(p.seed, p.stream, clock[0], i).x);
@@ -21,7 +21,7 @@ fn uniform(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) g
 
 // a = mean, b = standard deviation. Box-Muller on two of the four words.
 @compute @workgroup_size(256)
-fn normal(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+fn fill_normal(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
     let i = flat_index(gid, groups);
     if i >= p.n { return; }
     let bits = random_bits(p.seed, p.stream, clock[0], i);

@@ -72,7 +72,7 @@ pub fn uniform(
     hi: f32,
     out: &Tensor,
 ) -> Dispatch {
-    fill(gpu, "uniform", clock, stream, lo, hi, out)
+    fill(gpu, "fill_uniform", clock, stream, lo, hi, out)
 }
 
 /// Fills `out` with normal(mean, std) values.
@@ -84,7 +84,7 @@ pub fn normal(
     std: f32,
     out: &Tensor,
 ) -> Dispatch {
-    fill(gpu, "normal", clock, stream, mean, std, out)
+    fill(gpu, "fill_normal", clock, stream, mean, std, out)
 }
 
 pub mod reference {

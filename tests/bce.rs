@@ -1,0 +1,76 @@
+//! bce.wgsl against the CPU reference, PyTorch's clamping, and finite differences.
+
+mod common;
+
+use common::*;
+use gan_wgpu::gpu::Tensor;
+use gan_wgpu::ops::bce::{bce, reference};
+
+fn gpu_bce(prob: &[f32], target: &[f32]) -> Option<(f32, Vec<f32>)> {
+    let gpu = gpu()?;
+    let n = prob.len();
+    let (tp, tt, tg, tl) = (
+        upload(gpu, &[n], prob),
+        upload(gpu, &[n], target),
+        Tensor::zeros(gpu, &[n]),
+        Tensor::zeros(gpu, &[1]),
+    );
+    let op = bce(gpu, &tp, &tt, &tg, &tl);
+    gpu.run(|pass| op.record(pass));
+    Some((download(gpu, &tl)[0], download(gpu, &tg)))
+}
+
+#[test]
+fn loss_and_gradient_match_reference() {
+    let mut rng = rng(10);
+    for n in [1, 64, 100, 128, 257, 1000] {
+        let prob = random_vec(&mut rng, n, 0.01, 0.99);
+        // Soft labels in [0.9, 1] for the first half, zeros after: what D is trained on.
+        let target: Vec<f32> = (0..n)
+            .map(|i| {
+                if i < n / 2 {
+                    0.9 + 0.1 * prob[n - 1 - i]
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let Some((loss, grad)) = gpu_bce(&prob, &target) else {
+            return;
+        };
+        let (want_loss, want_grad) = reference::bce(&prob, &target);
+        assert_close(&format!("loss n={n}"), &[loss], &[want_loss], 1e-5, 1e-5);
+        assert_close(&format!("grad n={n}"), &grad, &want_grad, 1e-6, 1e-5);
+    }
+}
+
+#[test]
+fn saturated_probabilities_are_clamped_like_pytorch() {
+    // log(0) is clamped to -100: BCE(0, 1) = BCE(1, 0) = 100, and nothing is NaN or infinite.
+    let prob = [0.0, 1.0, 0.0, 1.0];
+    let target = [1.0, 0.0, 0.0, 1.0];
+    let (want_loss, want_grad) = reference::bce(&prob, &target);
+    assert_eq!(want_loss, 50.0);
+    let Some((loss, grad)) = gpu_bce(&prob, &target) else {
+        return;
+    };
+    assert_eq!(loss, 50.0);
+    assert!(grad.iter().all(|g| g.is_finite()), "gradient {grad:?}");
+    assert_close("saturated grad", &grad, &want_grad, 0.0, 1e-6);
+}
+
+#[test]
+fn gradient_matches_finite_differences() {
+    let mut rng = rng(11);
+    let prob = random_vec(&mut rng, 20, 0.05, 0.95);
+    let target = random_vec(&mut rng, 20, 0.0, 1.0);
+    let (_, grad) = reference::bce(&prob, &target);
+    let coords: Vec<usize> = (0..20).collect();
+    let numeric = numeric_gradient(
+        |p| reference::bce(p, &target).0 as f64,
+        &prob,
+        &coords,
+        1e-3,
+    );
+    assert_gradient("bce", &grad, &numeric, &coords, 5e-3);
+}
