@@ -46,8 +46,13 @@ const LAYOUTS: [Layout; 3] = [Layout::Plain, Layout::TransposeA, Layout::Transpo
 #[test]
 fn odd_shapes() {
     for layout in LAYOUTS {
+        // Unaligned shapes are read element by element, aligned ones (multiples of 4) as vec4s,
+        // including partial 8×8 blocks at the edges.
         for (m, k, n) in [
             (1, 1, 1),
+            (4, 4, 4),
+            (20, 12, 36),
+            (36, 20, 12),
             (3, 17, 5),
             (17, 3, 100),
             (129, 100, 17),

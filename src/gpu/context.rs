@@ -82,7 +82,8 @@ pub struct Gpu {
 fn backends_from_env() -> wgpu::Backends {
     match std::env::var(BACKEND_ENV) {
         Ok(list) if !list.trim().is_empty() => wgpu::Backends::from_comma_list(&list),
-        _ => wgpu::Backends::all(),
+        // GL is left out unless asked for: its compute support is partial and it probes for a display.
+        _ => wgpu::Backends::PRIMARY,
     }
 }
 

@@ -18,9 +18,10 @@ const USAGE: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE
     .union(wgpu::BufferUsages::COPY_SRC)
     .union(wgpu::BufferUsages::COPY_DST);
 
-/// wgpu buffers cannot be empty, and copies move whole 4-byte words.
+/// Buffers are padded to whole 16-byte words: kernels may read any tensor as vec4s, and wgpu
+/// buffers cannot be empty.
 fn byte_size<T>(len: usize) -> u64 {
-    ((len * size_of::<T>()) as u64).max(4).next_multiple_of(4)
+    ((len * size_of::<T>()) as u64).max(16).next_multiple_of(16)
 }
 
 impl<T: bytemuck::Pod> Tensor<T> {
@@ -49,7 +50,7 @@ impl<T: bytemuck::Pod> Tensor<T> {
             "{} values do not fill a tensor of shape {shape:?}",
             data.len()
         );
-        if len * size_of::<T>() % 4 != 0 || len == 0 {
+        if len * size_of::<T>() % 16 != 0 || len == 0 {
             let tensor = Self::zeros(gpu, shape);
             tensor.write(gpu, data);
             return tensor;
@@ -108,7 +109,7 @@ impl<T: bytemuck::Pod> Tensor<T> {
         let view = staging
             .get_mapped_range(..)
             .map_err(|e| GpuError::ReadBack(e.to_string()))?;
-        let values = bytemuck::cast_slice::<u8, T>(&view)[..self.len()].to_vec();
+        let values = bytemuck::cast_slice::<u8, T>(&view[..self.len() * size_of::<T>()]).to_vec();
         drop(view);
         staging.unmap();
         Ok(values)

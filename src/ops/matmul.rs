@@ -37,8 +37,9 @@ impl Layout {
     }
 }
 
-/// The output tile of one workgroup (`TILE` in the shader).
-const TILE: u32 = 64;
+/// The block of C one workgroup computes: 8×8 invocations of 8×8 each (`main` in the shader).
+const TILE_COLS: u32 = 64;
+const TILE_ROWS: u32 = 64;
 
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
@@ -47,6 +48,15 @@ struct Params {
     n: u32,
     k: u32,
     slope: f32,
+}
+
+/// Whether every run of four the kernel reads lies in one vec4: the stored row length of each
+/// operand, along which it reads, is a multiple of 4.
+fn aligned(layout: Layout, m: usize, k: usize, n: usize) -> bool {
+    let (ta, tb) = layout.transposes();
+    let a_row = if ta { m } else { k };
+    let b_row = if tb { k } else { n };
+    a_row % 4 == 0 && b_row % 4 == 0
 }
 
 /// c = act(op(a)·op(b) + bias), bias being one value per column of c.
@@ -73,6 +83,7 @@ pub fn matmul(
     .with("TRANS_A", ta as u8 as f64)
     .with("TRANS_B", tb as u8 as f64)
     .with("HAS_BIAS", bias.is_some() as u8 as f64)
+    .with("ALIGNED", aligned(layout, m, k, n) as u8 as f64)
     .with("ACT", act.code() as f64);
     let params = Params {
         m: m as u32,
@@ -82,7 +93,11 @@ pub fn matmul(
     };
     // Without a bias any buffer fills the binding; the kernel does not read it.
     let bias = bias.unwrap_or(a).buffer();
-    let groups = [(n as u32).div_ceil(TILE), (m as u32).div_ceil(TILE), 1];
+    let groups = [
+        (n as u32).div_ceil(TILE_COLS),
+        (m as u32).div_ceil(TILE_ROWS),
+        1,
+    ];
     gpu.dispatch(
         &spec,
         &params,
