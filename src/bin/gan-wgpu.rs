@@ -1,6 +1,10 @@
 //! Tools around training: list adapters, preview the data.
 
+use std::path::PathBuf;
+
+use anyhow::Context;
 use clap::{Parser, Subcommand};
+use gan_wgpu::data::{self, DatasetSpec, LoadOptions};
 
 #[derive(Parser)]
 #[command(
@@ -16,11 +20,32 @@ struct Cli {
 enum Command {
     /// List the GPU adapters wgpu can see, and the one gan-wgpu would use.
     Adapters,
+    /// Write a PNG of the first training digits with their labels, to check the data.
+    Preview {
+        /// mnist or fashion-mnist.
+        #[arg(long, default_value = "mnist", value_parser = ["mnist", "fashion-mnist"])]
+        dataset: String,
+        /// Directory holding the four IDX files (gzipped or not); default: MNIST_DIR, the cache,
+        /// the vendored copy, then a download.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// How many digits.
+        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=10000))]
+        count: u32,
+        #[arg(long, default_value = "preview.png")]
+        out: PathBuf,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Adapters => adapters(),
+        Command::Preview {
+            dataset,
+            data_dir,
+            count,
+            out,
+        } => preview(&dataset, data_dir, count as usize, &out),
     }
 }
 
@@ -33,5 +58,34 @@ fn adapters() -> anyhow::Result<()> {
     }
     let gpu = Gpu::new_blocking()?;
     println!("selected: {}", gpu.adapter);
+    Ok(())
+}
+
+fn preview(
+    dataset: &str,
+    data_dir: Option<PathBuf>,
+    count: usize,
+    out: &std::path::Path,
+) -> anyhow::Result<()> {
+    let spec = DatasetSpec::named(dataset).context("unknown dataset")?;
+    let data = data::load(&spec, &LoadOptions::for_cli(&spec, data_dir))?;
+    let train = &data.train;
+    let count = count.min(train.count);
+    let images: Vec<Vec<f32>> = (0..count)
+        .map(|i| train.image(i).iter().map(|&p| p as f32 / 255.0).collect())
+        .collect();
+    let slices: Vec<&[f32]> = images.iter().map(Vec::as_slice).collect();
+    let grid = gan_wgpu::grid::digit_grid(&slices, train.rows, 10, Some(&train.labels[..count]));
+    grid.save(out)
+        .with_context(|| format!("cannot write {}", out.display()))?;
+    println!(
+        "{} ({} train, {} test images, mean pixel {:.4}) from {}; first {count} written to {}",
+        spec.name,
+        train.count,
+        data.test.count,
+        train.mean_pixel(),
+        data.source.display(),
+        out.display()
+    );
     Ok(())
 }

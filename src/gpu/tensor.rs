@@ -50,7 +50,7 @@ impl<T: bytemuck::Pod> Tensor<T> {
             "{} values do not fill a tensor of shape {shape:?}",
             data.len()
         );
-        if len * size_of::<T>() % 16 != 0 || len == 0 {
+        if !(len * size_of::<T>()).is_multiple_of(16) || len == 0 {
             let tensor = Self::zeros(gpu, shape);
             tensor.write(gpu, data);
             return tensor;

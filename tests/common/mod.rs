@@ -58,7 +58,8 @@ pub fn assert_close(what: &str, got: &[f32], want: &[f32], atol: f32, rtol: f32)
     let mut worst: Option<(usize, f32)> = None;
     for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
         let excess = (g - w).abs() - (atol + rtol * w.abs());
-        if !(excess <= 0.0) && worst.is_none_or(|(_, e)| excess > e || excess.is_nan()) {
+        let bad = excess.is_nan() || excess > 0.0;
+        if bad && worst.is_none_or(|(_, e)| excess > e) {
             worst = Some((i, excess));
         }
     }
