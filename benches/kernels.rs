@@ -244,7 +244,7 @@ fn main() {
     row(
         &gpu,
         "bce 128",
-        &bce::bce(&gpu, &p, &t, &grad, &loss),
+        &bce::bce(&gpu, &p, &t, &grad, &clock, &loss),
         0.0,
         f32s(3 * 128),
     );

@@ -1,14 +1,17 @@
 // Binary cross-entropy on probabilities, mean over the batch, as torch.nn.BCELoss:
 // loss = -mean(t * log(p) + (1 - t) * log(1 - p)) with each log clamped at -100, and
 // dL/dp = (p - t) / max(p * (1 - p), 1e-12) / n. One workgroup reduces the whole batch.
+// The loss goes to slot clock[0] mod slots of a history buffer, so the host can read the losses
+// of many steps at once instead of one per step.
 
-struct Params { n: u32 }
+struct Params { n: u32, slots: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> prob: array<f32>;
 @group(0) @binding(2) var<storage, read> labels: array<f32>;
 @group(0) @binding(3) var<storage, read_write> grad: array<f32>;
 @group(0) @binding(4) var<storage, read_write> loss: array<f32>;
+@group(0) @binding(5) var<storage, read> clock: array<u32>;
 
 var<workgroup> partial: array<f32, 256>;
 
@@ -32,5 +35,5 @@ fn main(@builtin(local_invocation_index) lid: u32) {
         if lid < half { partial[lid] += partial[lid + half]; }
         workgroupBarrier();
     }
-    if lid == 0u { loss[0] = partial[0] / n; }
+    if lid == 0u { loss[clock[0] % p.slots] = partial[0] / n; }
 }

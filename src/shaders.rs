@@ -59,6 +59,10 @@ pub static ADAM: Shader = Shader {
     name: "adam",
     parts: &[wgsl!("adam.wgsl")],
 };
+pub static BATCH: Shader = Shader {
+    name: "batch",
+    parts: &[wgsl!("batch.wgsl")],
+};
 pub static RANDOM: Shader = Shader {
     name: "random",
     parts: &[RNG, wgsl!("random.wgsl")],
@@ -76,4 +80,5 @@ pub static ALL: &[&Shader] = &[
     &SGD,
     &ADAM,
     &RANDOM,
+    &BATCH,
 ];

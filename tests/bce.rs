@@ -5,6 +5,7 @@ mod common;
 use common::*;
 use gan_wgpu::gpu::Tensor;
 use gan_wgpu::ops::bce::{bce, reference};
+use gan_wgpu::ops::random::Clock;
 
 fn gpu_bce(prob: &[f32], target: &[f32]) -> Option<(f32, Vec<f32>)> {
     let gpu = gpu()?;
@@ -15,7 +16,7 @@ fn gpu_bce(prob: &[f32], target: &[f32]) -> Option<(f32, Vec<f32>)> {
         Tensor::zeros(gpu, &[n]),
         Tensor::zeros(gpu, &[1]),
     );
-    let op = bce(gpu, &tp, &tt, &tg, &tl);
+    let op = bce(gpu, &tp, &tt, &tg, &Clock::new(gpu, 0), &tl);
     gpu.run(|pass| op.record(pass));
     Some((download(gpu, &tl)[0], download(gpu, &tg)))
 }
@@ -73,4 +74,32 @@ fn gradient_matches_finite_differences() {
         1e-3,
     );
     assert_gradient("bce", &grad, &numeric, &coords, 5e-3);
+}
+
+#[test]
+fn losses_land_in_the_clock_slot() {
+    let Some(gpu) = gpu() else { return };
+    let (prob, target) = ([0.25f32, 0.75], [1.0f32, 0.0]);
+    let (tp, tt, tg, history) = (
+        upload(gpu, &[2], &prob),
+        upload(gpu, &[2], &target),
+        Tensor::zeros(gpu, &[2]),
+        Tensor::zeros(gpu, &[4]),
+    );
+    let clock = Clock::new(gpu, 5);
+    let ops = [
+        bce(gpu, &tp, &tt, &tg, &clock, &history),
+        clock.advance(gpu),
+        bce(gpu, &tp, &tt, &tg, &clock, &history),
+    ];
+    gpu.run(|pass| ops.iter().for_each(|op| op.record(pass)));
+    // -ln(0.25) averaged over both: steps 5 and 6 write slots 1 and 2 of 4.
+    let loss = -(0.25f32).ln();
+    assert_close(
+        "history",
+        &download(gpu, &history),
+        &[0.0, loss, loss, 0.0],
+        1e-6,
+        1e-6,
+    );
 }

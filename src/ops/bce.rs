@@ -1,27 +1,50 @@
 //! Binary cross-entropy on probabilities, mean over the batch (`shaders/bce.wgsl`).
 
 use crate::gpu::{Access, Dispatch, Gpu, KernelSpec, Tensor};
+use crate::ops::random::Clock;
 use crate::shaders;
 
-/// Writes loss[0] = BCE(prob, target) and grad = dL/dprob.
-pub fn bce(gpu: &Gpu, prob: &Tensor, target: &Tensor, grad: &Tensor, loss: &Tensor) -> Dispatch {
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct Params {
+    n: u32,
+    slots: u32,
+}
+
+/// grad = dL/dprob of L = BCE(prob, target), and losses[clock mod losses.len()] = L.
+pub fn bce(
+    gpu: &Gpu,
+    prob: &Tensor,
+    target: &Tensor,
+    grad: &Tensor,
+    clock: &Clock,
+    losses: &Tensor,
+) -> Dispatch {
     assert!(
         prob.len() == target.len() && prob.len() == grad.len(),
         "bce: prob, target and grad differ in size"
     );
-    assert!(!loss.is_empty(), "bce needs a loss tensor");
-    let spec = KernelSpec::new(
-        &shaders::BCE,
-        "main",
-        &[
-            Access::Read,
-            Access::Read,
-            Access::ReadWrite,
-            Access::ReadWrite,
-        ],
-    );
-    let buffers = [prob.buffer(), target.buffer(), grad.buffer(), loss.buffer()];
-    gpu.dispatch(&spec, &(prob.len() as u32), &buffers, [1, 1, 1])
+    assert!(!losses.is_empty(), "bce needs a loss tensor");
+    const ACCESS: &[Access] = &[
+        Access::Read,
+        Access::Read,
+        Access::ReadWrite,
+        Access::ReadWrite,
+        Access::Read,
+    ];
+    let spec = KernelSpec::new(&shaders::BCE, "main", ACCESS);
+    let params = Params {
+        n: prob.len() as u32,
+        slots: losses.len() as u32,
+    };
+    let buffers = [
+        prob.buffer(),
+        target.buffer(),
+        grad.buffer(),
+        losses.buffer(),
+        clock.0.buffer(),
+    ];
+    gpu.dispatch(&spec, &params, &buffers, [1, 1, 1])
 }
 
 pub mod reference {

@@ -4,6 +4,7 @@
 
 pub mod activation;
 pub mod adam;
+pub mod batch;
 pub mod batchnorm;
 pub mod bce;
 pub mod dropout;
