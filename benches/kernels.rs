@@ -39,21 +39,12 @@ fn row(gpu: &Gpu, name: &str, op: &Dispatch, flops: f64, bytes: f64) {
 
 /// `cargo bench --bench kernels -- matmul` runs only the rows whose name contains "matmul".
 fn selected(name: &str) -> bool {
-    std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with("--"))
-        .all(|filter| name.contains(&filter))
+    std::env::args().skip(1).filter(|a| !a.starts_with("--")).all(|filter| name.contains(&filter))
 }
 
 fn filled(gpu: &Gpu, shape: &[usize]) -> Tensor {
     let n: usize = shape.iter().product();
-    Tensor::from_slice(
-        gpu,
-        shape,
-        &(0..n)
-            .map(|i| ((i * 7919) % 1000) as f32 / 1000.0)
-            .collect::<Vec<_>>(),
-    )
+    Tensor::from_slice(gpu, shape, &(0..n).map(|i| ((i * 7919) % 1000) as f32 / 1000.0).collect::<Vec<_>>())
 }
 
 fn main() {
@@ -73,12 +64,8 @@ fn main() {
         (128, 784, 512, "128×784×512 (scale reference)"),
     ] {
         let flops = 2.0 * (m * n * k) as f64;
-        let (x, w, b, y) = (
-            filled(&gpu, &[m, k]),
-            filled(&gpu, &[k, n]),
-            filled(&gpu, &[n]),
-            Tensor::zeros(&gpu, &[m, n]),
-        );
+        let (x, w, b, y) =
+            (filled(&gpu, &[m, k]), filled(&gpu, &[k, n]), filled(&gpu, &[n]), Tensor::zeros(&gpu, &[m, n]));
         let (dx, dw) = (Tensor::zeros(&gpu, &[m, k]), Tensor::zeros(&gpu, &[k, n]));
         row(
             &gpu,
@@ -90,30 +77,14 @@ fn main() {
         row(
             &gpu,
             &format!("matmul {what} dY·Wᵀ"),
-            &matmul(
-                &gpu,
-                Layout::TransposeB,
-                &y,
-                &w,
-                None,
-                Activation::Identity,
-                &dx,
-            ),
+            &matmul(&gpu, Layout::TransposeB, &y, &w, None, Activation::Identity, &dx),
             flops,
             0.0,
         );
         row(
             &gpu,
             &format!("matmul {what} Xᵀ·dY"),
-            &matmul(
-                &gpu,
-                Layout::TransposeA,
-                &x,
-                &y,
-                None,
-                Activation::Identity,
-                &dw,
-            ),
+            &matmul(&gpu, Layout::TransposeA, &x, &y, None, Activation::Identity, &dw),
             flops,
             0.0,
         );
@@ -126,27 +97,11 @@ fn main() {
         Tensor::zeros(&gpu, &[rows, units]),
         Tensor::<u32>::zeros(&gpu, &[rows, units]),
     );
-    row(
-        &gpu,
-        "maxout forward 64×512×3",
-        &maxout::forward(&gpu, &z, &u, &arg),
-        0.0,
-        f32s(rows * units * (k + 2)),
-    );
-    row(
-        &gpu,
-        "maxout backward 64×512×3",
-        &maxout::backward(&gpu, &u, &arg, &z),
-        0.0,
-        f32s(rows * units * (k + 2)),
-    );
+    row(&gpu, "maxout forward 64×512×3", &maxout::forward(&gpu, &z, &u, &arg), 0.0, f32s(rows * units * (k + 2)));
+    row(&gpu, "maxout backward 64×512×3", &maxout::backward(&gpu, &u, &arg, &z), 0.0, f32s(rows * units * (k + 2)));
 
     let n = 64 * 784;
-    let (x, y, dy) = (
-        filled(&gpu, &[n]),
-        Tensor::zeros(&gpu, &[n]),
-        filled(&gpu, &[n]),
-    );
+    let (x, y, dy) = (filled(&gpu, &[n]), Tensor::zeros(&gpu, &[n]), filled(&gpu, &[n]));
     for act in [Activation::Relu, Activation::Sigmoid, Activation::Tanh] {
         row(
             &gpu,
@@ -165,43 +120,20 @@ fn main() {
     }
     let clock = Clock::new(&gpu, 0);
     let stream = Stream { seed: 0, id: 0 };
-    row(
-        &gpu,
-        "dropout 64×784",
-        &dropout::apply(&gpu, &clock, stream, 0.8, &x, &y),
-        0.0,
-        f32s(2 * n),
-    );
+    row(&gpu, "dropout 64×784", &dropout::apply(&gpu, &clock, stream, 0.8, &x, &y), 0.0, f32s(2 * n));
     row(
         &gpu,
         "random normal 64×100",
-        &random::normal(
-            &gpu,
-            &clock,
-            stream,
-            0.0,
-            1.0,
-            &Tensor::zeros(&gpu, &[64, 100]),
-        ),
+        &random::normal(&gpu, &clock, stream, 0.0, 1.0, &Tensor::zeros(&gpu, &[64, 100])),
         0.0,
         f32s(6400),
     );
-    row(
-        &gpu,
-        "random uniform 64×784",
-        &random::uniform(&gpu, &clock, stream, 0.0, 1.0, &y),
-        0.0,
-        f32s(n),
-    );
+    row(&gpu, "random uniform 64×784", &random::uniform(&gpu, &clock, stream, 0.0, 1.0, &y), 0.0, f32s(n));
 
     let (rows, features) = (64, 512);
     let shape = [rows, features];
-    let (bx, g, beta, by) = (
-        filled(&gpu, &shape),
-        filled(&gpu, &[features]),
-        filled(&gpu, &[features]),
-        Tensor::zeros(&gpu, &shape),
-    );
+    let (bx, g, beta, by) =
+        (filled(&gpu, &shape), filled(&gpu, &[features]), filled(&gpu, &[features]), Tensor::zeros(&gpu, &shape));
     let (stats, running, dg, db) = (
         Tensor::zeros(&gpu, &[2 * features]),
         filled(&gpu, &[2 * features]),
@@ -226,28 +158,14 @@ fn main() {
     row(
         &gpu,
         "column sums 64×784",
-        &reduce::column_sums(
-            &gpu,
-            &filled(&gpu, &[64, 784]),
-            &Tensor::zeros(&gpu, &[784]),
-        ),
+        &reduce::column_sums(&gpu, &filled(&gpu, &[64, 784]), &Tensor::zeros(&gpu, &[784])),
         0.0,
         f32s(n),
     );
 
-    let (p, t, grad, loss) = (
-        filled(&gpu, &[128]),
-        filled(&gpu, &[128]),
-        Tensor::zeros(&gpu, &[128]),
-        Tensor::zeros(&gpu, &[1]),
-    );
-    row(
-        &gpu,
-        "bce 128",
-        &bce::bce(&gpu, &p, &t, &grad, &clock, &loss),
-        0.0,
-        f32s(3 * 128),
-    );
+    let (p, t, grad, loss) =
+        (filled(&gpu, &[128]), filled(&gpu, &[128]), Tensor::zeros(&gpu, &[128]), Tensor::zeros(&gpu, &[1]));
+    row(&gpu, "bce 128", &bce::bce(&gpu, &p, &t, &grad, &clock, &loss), 0.0, f32s(3 * 128));
 
     let params = 784 * 1536;
     let (w, gw, m, v) = (
@@ -259,38 +177,13 @@ fn main() {
     let sh = Tensor::from_slice(
         &gpu,
         &[1],
-        &[SgdHyper {
-            lr: 1e-9,
-            momentum: 0.9,
-            weight_decay: 0.0,
-            lr_decay: 1.0,
-            lr_min: 0.0,
-        }],
+        &[SgdHyper { lr: 1e-9, momentum: 0.9, weight_decay: 0.0, lr_decay: 1.0, lr_min: 0.0 }],
     );
     let ah = Tensor::from_slice(
         &gpu,
         &[1],
-        &[AdamHyper {
-            lr: 1e-9,
-            beta1: 0.5,
-            beta2: 0.999,
-            eps: 1e-8,
-            weight_decay: 0.0,
-            step: 1,
-        }],
+        &[AdamHyper { lr: 1e-9, beta1: 0.5, beta2: 0.999, eps: 1e-8, weight_decay: 0.0, step: 1 }],
     );
-    row(
-        &gpu,
-        "sgd update 784×1536",
-        &sgd::update(&gpu, &sh, &w, &gw, &m),
-        0.0,
-        f32s(5 * params),
-    );
-    row(
-        &gpu,
-        "adam update 784×1536",
-        &adam::update(&gpu, &ah, &w, &gw, &m, &v),
-        0.0,
-        f32s(7 * params),
-    );
+    row(&gpu, "sgd update 784×1536", &sgd::update(&gpu, &sh, &w, &gw, &m), 0.0, f32s(5 * params));
+    row(&gpu, "adam update 784×1536", &adam::update(&gpu, &ah, &w, &gw, &m, &v), 0.0, f32s(7 * params));
 }

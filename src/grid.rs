@@ -22,12 +22,7 @@ const LABEL_HEIGHT: u32 = 5 * GLYPH_SCALE + 2;
 
 /// Lays out `images` (each `side`×`side` values in [0, 1], row-major, white on black) in a grid
 /// `columns` wide, optionally with a label under each.
-pub fn digit_grid(
-    images: &[&[f32]],
-    side: usize,
-    columns: usize,
-    labels: Option<&[u8]>,
-) -> GrayImage {
+pub fn digit_grid(images: &[&[f32]], side: usize, columns: usize, labels: Option<&[u8]>) -> GrayImage {
     let side = side as u32;
     let columns = columns.max(1) as u32;
     let rows = (images.len() as u32).div_ceil(columns);
@@ -35,21 +30,13 @@ pub fn digit_grid(
     let cell_h = side + GAP + if labels.is_some() { LABEL_HEIGHT } else { 0 };
     let mut grid = GrayImage::from_pixel(columns * cell_w + GAP, rows * cell_h + GAP, Luma([40]));
     for (i, image) in images.iter().enumerate() {
-        let (x0, y0) = (
-            GAP + (i as u32 % columns) * cell_w,
-            GAP + (i as u32 / columns) * cell_h,
-        );
+        let (x0, y0) = (GAP + (i as u32 % columns) * cell_w, GAP + (i as u32 / columns) * cell_h);
         for (j, &v) in image.iter().enumerate() {
             let shade = (v.clamp(0.0, 1.0) * 255.0).round() as u8;
             grid.put_pixel(x0 + j as u32 % side, y0 + j as u32 / side, Luma([shade]));
         }
         if let Some(label) = labels.and_then(|l| l.get(i)) {
-            draw_digit(
-                &mut grid,
-                *label,
-                x0 + side / 2 - 3 * GLYPH_SCALE / 2,
-                y0 + side + 1,
-            );
+            draw_digit(&mut grid, *label, x0 + side / 2 - 3 * GLYPH_SCALE / 2, y0 + side + 1);
         }
     }
     grid
@@ -64,11 +51,7 @@ fn draw_digit(grid: &mut GrayImage, digit: u8, x0: u32, y0: u32) {
             if bits >> (2 - col) & 1 == 1 {
                 for dy in 0..GLYPH_SCALE {
                     for dx in 0..GLYPH_SCALE {
-                        grid.put_pixel(
-                            x0 + col * GLYPH_SCALE + dx,
-                            y0 + row as u32 * GLYPH_SCALE + dy,
-                            Luma([255]),
-                        );
+                        grid.put_pixel(x0 + col * GLYPH_SCALE + dx, y0 + row as u32 * GLYPH_SCALE + dy, Luma([255]));
                     }
                 }
             }

@@ -1,8 +1,13 @@
 //! gan-wgpu: the GAN of Goodfellow et al. (2014) trained with WGSL compute shaders through wgpu.
 
+pub mod config;
 pub mod data;
+pub mod gan;
 pub mod gpu;
+pub mod graph;
 pub mod grid;
+pub mod nn;
 pub mod ops;
+pub mod optim;
 pub mod rng;
 pub mod shaders;

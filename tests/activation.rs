@@ -24,33 +24,14 @@ fn forward_and_backward_match_reference() {
         x[0] = -200.0;
         let dy = random_vec(&mut rng, n, -1.0, 1.0);
         for act in ALL {
-            let (tx, ty, tdy, tdx) = (
-                upload(gpu, &[n], &x),
-                Tensor::zeros(gpu, &[n]),
-                upload(gpu, &[n], &dy),
-                Tensor::zeros(gpu, &[n]),
-            );
-            let ops = [
-                forward(gpu, act, &tx, &ty),
-                backward(gpu, act, &ty, &tdy, &tdx),
-            ];
+            let (tx, ty, tdy, tdx) =
+                (upload(gpu, &[n], &x), Tensor::zeros(gpu, &[n]), upload(gpu, &[n], &dy), Tensor::zeros(gpu, &[n]));
+            let ops = [forward(gpu, act, &tx, &ty), backward(gpu, act, &ty, &tdy, &tdx)];
             gpu.run(|pass| ops.iter().for_each(|op| op.record(pass)));
             let y = reference::forward(act, &x);
-            assert_close(
-                &format!("{act:?} forward, n={n}"),
-                &download(gpu, &ty),
-                &y,
-                1e-6,
-                1e-5,
-            );
+            assert_close(&format!("{act:?} forward, n={n}"), &download(gpu, &ty), &y, 1e-6, 1e-5);
             let dx = reference::backward(act, &y, &dy);
-            assert_close(
-                &format!("{act:?} backward, n={n}"),
-                &download(gpu, &tdx),
-                &dx,
-                1e-6,
-                1e-5,
-            );
+            assert_close(&format!("{act:?} backward, n={n}"), &download(gpu, &tdx), &dx, 1e-6, 1e-5);
         }
     }
 }
@@ -59,10 +40,8 @@ fn forward_and_backward_match_reference() {
 fn backward_matches_finite_differences() {
     let mut rng = rng(2);
     // Keep away from ReLU's kink, where the derivative is not defined.
-    let x: Vec<f32> = random_vec(&mut rng, 50, -3.0, 3.0)
-        .into_iter()
-        .map(|v| if v.abs() < 0.05 { 0.5 } else { v })
-        .collect();
+    let x: Vec<f32> =
+        random_vec(&mut rng, 50, -3.0, 3.0).into_iter().map(|v| if v.abs() < 0.05 { 0.5 } else { v }).collect();
     let r = random_vec(&mut rng, 50, -1.0, 1.0);
     let coords: Vec<usize> = (0..50).collect();
     for act in ALL {

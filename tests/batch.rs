@@ -27,7 +27,10 @@ fn gather_follows_the_order_and_the_clock_exactly() {
     assert_eq!(&got[..3 * cols], vec![0.0; 3 * cols].as_slice(), "rows before the offset were written");
     assert_eq!(&got[3 * cols..], want.as_slice());
     // Batch 2 of the reversed order is images 14, 13, 12, 11.
-    assert_eq!(want[..cols], pixels[14 * cols..15 * cols].iter().map(|&p| p as f32 * (1.0 / 255.0)).collect::<Vec<_>>());
+    assert_eq!(
+        want[..cols],
+        pixels[14 * cols..15 * cols].iter().map(|&p| p as f32 * (1.0 / 255.0)).collect::<Vec<_>>()
+    );
 }
 
 #[test]

@@ -14,11 +14,7 @@ fn train_eval_and_backward_match_reference() {
         let x = random_vec(&mut rng, rows * features, -2.0, 3.0);
         let gamma = random_vec(&mut rng, features, 0.5, 1.5);
         let beta = random_vec(&mut rng, features, -0.5, 0.5);
-        let running = [
-            random_vec(&mut rng, features, -0.1, 0.1),
-            random_vec(&mut rng, features, 0.9, 1.1),
-        ]
-        .concat();
+        let running = [random_vec(&mut rng, features, -0.1, 0.1), random_vec(&mut rng, features, 0.9, 1.1)].concat();
         let dy = random_vec(&mut rng, rows * features, -1.0, 1.0);
         let shape = [rows, features];
         let (tx, tg, tb, trun) = (
@@ -27,11 +23,8 @@ fn train_eval_and_backward_match_reference() {
             upload(gpu, &[features], &beta),
             upload(gpu, &[2 * features], &running),
         );
-        let (ty, tstats, teval) = (
-            Tensor::zeros(gpu, &shape),
-            Tensor::zeros(gpu, &[2 * features]),
-            Tensor::zeros(gpu, &shape),
-        );
+        let (ty, tstats, teval) =
+            (Tensor::zeros(gpu, &shape), Tensor::zeros(gpu, &[2 * features]), Tensor::zeros(gpu, &shape));
         let (tdy, tdx, tdg, tdb) = (
             upload(gpu, &shape, &dy),
             Tensor::zeros(gpu, &shape),
@@ -47,36 +40,12 @@ fn train_eval_and_backward_match_reference() {
         let what = format!("{rows}×{features}");
         let (y, stats, new_running) = reference::forward_train(&x, &gamma, &beta, &running);
         assert_close(&format!("{what} y"), &download(gpu, &ty), &y, 1e-5, 1e-4);
-        assert_close(
-            &format!("{what} stats"),
-            &download(gpu, &tstats),
-            &stats,
-            1e-5,
-            1e-4,
-        );
-        assert_close(
-            &format!("{what} running"),
-            &download(gpu, &trun),
-            &new_running,
-            1e-5,
-            1e-4,
-        );
+        assert_close(&format!("{what} stats"), &download(gpu, &tstats), &stats, 1e-5, 1e-4);
+        assert_close(&format!("{what} running"), &download(gpu, &trun), &new_running, 1e-5, 1e-4);
         let (dx, dg, db) = reference::backward(&x, &gamma, &stats, &dy);
         assert_close(&format!("{what} dx"), &download(gpu, &tdx), &dx, 1e-4, 1e-3);
-        assert_close(
-            &format!("{what} dgamma"),
-            &download(gpu, &tdg),
-            &dg,
-            1e-4,
-            1e-4,
-        );
-        assert_close(
-            &format!("{what} dbeta"),
-            &download(gpu, &tdb),
-            &db,
-            1e-4,
-            1e-4,
-        );
+        assert_close(&format!("{what} dgamma"), &download(gpu, &tdg), &dg, 1e-4, 1e-4);
+        assert_close(&format!("{what} dbeta"), &download(gpu, &tdb), &db, 1e-4, 1e-4);
         // Evaluation ran after the running statistics moved.
         assert_close(
             &format!("{what} eval"),
@@ -97,8 +66,7 @@ fn backward_matches_finite_differences() {
     let beta = random_vec(&mut rng, features, -0.5, 0.5);
     let running = vec![0.0; 2 * features];
     let r = random_vec(&mut rng, rows * features, -1.0, 1.0);
-    let loss =
-        |x: &[f32], g: &[f32], b: &[f32]| dot(&r, &reference::forward_train(x, g, b, &running).0);
+    let loss = |x: &[f32], g: &[f32], b: &[f32]| dot(&r, &reference::forward_train(x, g, b, &running).0);
     let (_, stats, _) = reference::forward_train(&x, &gamma, &beta, &running);
     let (dx, dg, db) = reference::backward(&x, &gamma, &stats, &r);
     let all = |n: usize| (0..n).collect::<Vec<_>>();

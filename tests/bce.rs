@@ -10,12 +10,8 @@ use gan_wgpu::ops::random::Clock;
 fn gpu_bce(prob: &[f32], target: &[f32]) -> Option<(f32, Vec<f32>)> {
     let gpu = gpu()?;
     let n = prob.len();
-    let (tp, tt, tg, tl) = (
-        upload(gpu, &[n], prob),
-        upload(gpu, &[n], target),
-        Tensor::zeros(gpu, &[n]),
-        Tensor::zeros(gpu, &[1]),
-    );
+    let (tp, tt, tg, tl) =
+        (upload(gpu, &[n], prob), upload(gpu, &[n], target), Tensor::zeros(gpu, &[n]), Tensor::zeros(gpu, &[1]));
     let op = bce(gpu, &tp, &tt, &tg, &Clock::new(gpu, 0), &tl);
     gpu.run(|pass| op.record(pass));
     Some((download(gpu, &tl)[0], download(gpu, &tg)))
@@ -27,15 +23,7 @@ fn loss_and_gradient_match_reference() {
     for n in [1, 64, 100, 128, 257, 1000] {
         let prob = random_vec(&mut rng, n, 0.01, 0.99);
         // Soft labels in [0.9, 1] for the first half, zeros after: what D is trained on.
-        let target: Vec<f32> = (0..n)
-            .map(|i| {
-                if i < n / 2 {
-                    0.9 + 0.1 * prob[n - 1 - i]
-                } else {
-                    0.0
-                }
-            })
-            .collect();
+        let target: Vec<f32> = (0..n).map(|i| if i < n / 2 { 0.9 + 0.1 * prob[n - 1 - i] } else { 0.0 }).collect();
         let Some((loss, grad)) = gpu_bce(&prob, &target) else {
             return;
         };
@@ -67,12 +55,7 @@ fn gradient_matches_finite_differences() {
     let target = random_vec(&mut rng, 20, 0.0, 1.0);
     let (_, grad) = reference::bce(&prob, &target);
     let coords: Vec<usize> = (0..20).collect();
-    let numeric = numeric_gradient(
-        |p| reference::bce(p, &target).0 as f64,
-        &prob,
-        &coords,
-        1e-3,
-    );
+    let numeric = numeric_gradient(|p| reference::bce(p, &target).0 as f64, &prob, &coords, 1e-3);
     assert_gradient("bce", &grad, &numeric, &coords, 5e-3);
 }
 
@@ -80,26 +63,13 @@ fn gradient_matches_finite_differences() {
 fn losses_land_in_the_clock_slot() {
     let Some(gpu) = gpu() else { return };
     let (prob, target) = ([0.25f32, 0.75], [1.0f32, 0.0]);
-    let (tp, tt, tg, history) = (
-        upload(gpu, &[2], &prob),
-        upload(gpu, &[2], &target),
-        Tensor::zeros(gpu, &[2]),
-        Tensor::zeros(gpu, &[4]),
-    );
+    let (tp, tt, tg, history) =
+        (upload(gpu, &[2], &prob), upload(gpu, &[2], &target), Tensor::zeros(gpu, &[2]), Tensor::zeros(gpu, &[4]));
     let clock = Clock::new(gpu, 5);
-    let ops = [
-        bce(gpu, &tp, &tt, &tg, &clock, &history),
-        clock.advance(gpu),
-        bce(gpu, &tp, &tt, &tg, &clock, &history),
-    ];
+    let ops =
+        [bce(gpu, &tp, &tt, &tg, &clock, &history), clock.advance(gpu), bce(gpu, &tp, &tt, &tg, &clock, &history)];
     gpu.run(|pass| ops.iter().for_each(|op| op.record(pass)));
     // -ln(0.25) averaged over both: steps 5 and 6 write slots 1 and 2 of 4.
     let loss = -(0.25f32).ln();
-    assert_close(
-        "history",
-        &download(gpu, &history),
-        &[0.0, loss, loss, 0.0],
-        1e-6,
-        1e-6,
-    );
+    assert_close("history", &download(gpu, &history), &[0.0, loss, loss, 0.0], 1e-6, 1e-6);
 }

@@ -18,11 +18,7 @@ fn real_mnist_dir() -> PathBuf {
     }
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let shared = root.join("../shared/data/mnist");
-    if shared.is_dir() {
-        shared
-    } else {
-        root.join("data/mnist")
-    }
+    if shared.is_dir() { shared } else { root.join("data/mnist") }
 }
 
 fn gzip(bytes: &[u8]) -> Vec<u8> {
@@ -32,10 +28,7 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
 }
 
 fn sha256(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A tiny dataset: 3 train and 2 test images of 2×2, with its files' IDX bytes and a spec whose
@@ -47,27 +40,12 @@ struct Tiny {
 
 fn tiny() -> Tiny {
     let files = vec![
-        (
-            "train-images-idx3-ubyte".to_string(),
-            idx::encode(&[3, 2, 2], &[0, 255, 0, 255, 10, 20, 30, 40, 1, 2, 3, 4]),
-        ),
-        (
-            "train-labels-idx1-ubyte".to_string(),
-            idx::encode(&[3], &[5, 0, 4]),
-        ),
-        (
-            "t10k-images-idx3-ubyte".to_string(),
-            idx::encode(&[2, 2, 2], &[9, 9, 9, 9, 8, 8, 8, 8]),
-        ),
-        (
-            "t10k-labels-idx1-ubyte".to_string(),
-            idx::encode(&[2], &[7, 2]),
-        ),
+        ("train-images-idx3-ubyte".to_string(), idx::encode(&[3, 2, 2], &[0, 255, 0, 255, 10, 20, 30, 40, 1, 2, 3, 4])),
+        ("train-labels-idx1-ubyte".to_string(), idx::encode(&[3], &[5, 0, 4])),
+        ("t10k-images-idx3-ubyte".to_string(), idx::encode(&[2, 2, 2], &[9, 9, 9, 9, 8, 8, 8, 8])),
+        ("t10k-labels-idx1-ubyte".to_string(), idx::encode(&[2], &[7, 2])),
     ];
-    let spec_file = |i: usize| FileSpec {
-        name: files[i].0.clone(),
-        sha256: sha256(&files[i].1),
-    };
+    let spec_file = |i: usize| FileSpec { name: files[i].0.clone(), sha256: sha256(&files[i].1) };
     let spec = DatasetSpec {
         name: "tiny".into(),
         mirrors: vec![],
@@ -80,55 +58,30 @@ fn tiny() -> Tiny {
 }
 
 /// Writes the files into a fresh directory, gzipped, after `edit` had its say on each one's bytes.
-fn write_dir(
-    files: &[(String, Vec<u8>)],
-    edit: impl Fn(&str, Vec<u8>) -> Vec<u8>,
-) -> tempfile::TempDir {
+fn write_dir(files: &[(String, Vec<u8>)], edit: impl Fn(&str, Vec<u8>) -> Vec<u8>) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     for (name, bytes) in files {
-        std::fs::write(
-            dir.path().join(format!("{name}.gz")),
-            edit(name, gzip(bytes)),
-        )
-        .unwrap();
+        std::fs::write(dir.path().join(format!("{name}.gz")), edit(name, gzip(bytes))).unwrap();
     }
     dir
 }
 
 fn explicit(dir: &Path) -> LoadOptions {
-    LoadOptions {
-        data_dir: Some(dir.into()),
-        ..Default::default()
-    }
+    LoadOptions { data_dir: Some(dir.into()), ..Default::default() }
 }
 
 #[test]
 fn real_mnist_parses_with_the_published_counts_labels_and_mean() {
     let dir = real_mnist_dir();
-    let mnist = data::load(&DatasetSpec::mnist(), &explicit(&dir))
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
-    assert_eq!(
-        (mnist.train.count, mnist.train.rows, mnist.train.cols),
-        (60000, 28, 28)
-    );
+    let mnist = data::load(&DatasetSpec::mnist(), &explicit(&dir)).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    assert_eq!((mnist.train.count, mnist.train.rows, mnist.train.cols), (60000, 28, 28));
     assert_eq!(mnist.test.count, 10000);
     assert_eq!(mnist.train.labels[..5], [5, 0, 4, 1, 9]);
     assert_eq!(mnist.test.labels[..5], [7, 2, 1, 0, 4]);
-    assert!(
-        (mnist.train.mean_pixel() - 0.1307).abs() < 5e-5,
-        "train mean {}",
-        mnist.train.mean_pixel()
-    );
+    assert!((mnist.train.mean_pixel() - 0.1307).abs() < 5e-5, "train mean {}", mnist.train.mean_pixel());
     let mut counts = [0usize; 10];
-    mnist
-        .train
-        .labels
-        .iter()
-        .for_each(|&l| counts[l as usize] += 1);
-    assert_eq!(
-        counts,
-        [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
-    );
+    mnist.train.labels.iter().for_each(|&l| counts[l as usize] += 1);
+    assert_eq!(counts, [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]);
 }
 
 #[test]
@@ -141,10 +94,7 @@ fn plain_and_gzipped_files_load_alike() {
     }
     for dir in [gz.path(), plain.path()] {
         let d = data::load(&t.spec, &explicit(dir)).unwrap();
-        assert_eq!(
-            (d.train.count, d.train.rows, d.train.cols, d.test.count),
-            (3, 2, 2, 2)
-        );
+        assert_eq!((d.train.count, d.train.rows, d.train.cols, d.test.count), (3, 2, 2, 2));
         assert_eq!(d.train.image(1), [10, 20, 30, 40]);
         assert_eq!(d.test.labels, [7, 2]);
     }
@@ -157,35 +107,19 @@ fn load_err(spec: &DatasetSpec, dir: &Path) -> DataError {
 #[test]
 fn truncated_gzip_is_named() {
     let t = tiny();
-    let dir = write_dir(&t.files, |name, b| {
-        if name.starts_with("train-images") {
-            b[..b.len() / 2].to_vec()
-        } else {
-            b
-        }
-    });
+    let dir =
+        write_dir(&t.files, |name, b| if name.starts_with("train-images") { b[..b.len() / 2].to_vec() } else { b });
     let err = load_err(&t.spec, dir.path());
     assert!(matches!(err, DataError::Gzip { .. }), "{err:?}");
-    assert!(
-        err.to_string().contains("train-images-idx3-ubyte.gz"),
-        "{err}"
-    );
+    assert!(err.to_string().contains("train-images-idx3-ubyte.gz"), "{err}");
 }
 
 /// Files whose structure is wrong but whose checksum is what the spec says: the parser must notice.
 fn structurally_bad(t: &Tiny, name: &str, bytes: Vec<u8>) -> (DatasetSpec, tempfile::TempDir) {
     let mut spec = t.spec.clone();
-    let files: Vec<_> = t
-        .files
-        .iter()
-        .map(|(n, b)| (n.clone(), if n == name { bytes.clone() } else { b.clone() }))
-        .collect();
-    for f in [
-        &mut spec.train_images,
-        &mut spec.train_labels,
-        &mut spec.test_images,
-        &mut spec.test_labels,
-    ] {
+    let files: Vec<_> =
+        t.files.iter().map(|(n, b)| (n.clone(), if n == name { bytes.clone() } else { b.clone() })).collect();
+    for f in [&mut spec.train_images, &mut spec.train_labels, &mut spec.test_images, &mut spec.test_labels] {
         if f.name == name {
             f.sha256 = sha256(&bytes);
         }
@@ -200,17 +134,7 @@ fn wrong_magic_is_named() {
     // A label file where an image file belongs.
     let (spec, dir) = structurally_bad(&t, "t10k-images-idx3-ubyte", idx::encode(&[2], &[7, 2]));
     let err = load_err(&spec, dir.path());
-    assert!(
-        matches!(
-            err,
-            DataError::BadMagic {
-                expected: 0x0803,
-                found: 0x0801,
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert!(matches!(err, DataError::BadMagic { expected: 0x0803, found: 0x0801, .. }), "{err:?}");
     assert!(err.to_string().contains("t10k-images-idx3-ubyte"), "{err}");
 }
 
@@ -221,17 +145,7 @@ fn truncated_idx_is_named() {
     short.truncate(short.len() - 3);
     let (spec, dir) = structurally_bad(&t, "train-images-idx3-ubyte", short);
     let err = load_err(&spec, dir.path());
-    assert!(
-        matches!(
-            err,
-            DataError::Truncated {
-                expected: 28,
-                actual: 25,
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert!(matches!(err, DataError::Truncated { expected: 28, actual: 25, .. }), "{err:?}");
 }
 
 #[test]
@@ -239,17 +153,7 @@ fn image_and_label_counts_must_agree() {
     let t = tiny();
     let (spec, dir) = structurally_bad(&t, "train-labels-idx1-ubyte", idx::encode(&[2], &[5, 0]));
     let err = load_err(&spec, dir.path());
-    assert!(
-        matches!(
-            err,
-            DataError::CountMismatch {
-                n_images: 3,
-                n_labels: 2,
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert!(matches!(err, DataError::CountMismatch { n_images: 3, n_labels: 2, .. }), "{err:?}");
 }
 
 #[test]
@@ -260,10 +164,7 @@ fn checksum_mismatch_is_an_error() {
     let dir = write_dir(&files, |_, b| b);
     let err = load_err(&t.spec, dir.path());
     assert!(matches!(err, DataError::Checksum { .. }), "{err:?}");
-    assert!(
-        err.to_string().contains(&t.spec.train_labels.sha256),
-        "{err}"
-    );
+    assert!(err.to_string().contains(&t.spec.train_labels.sha256), "{err}");
 }
 
 #[test]
@@ -294,11 +195,7 @@ impl Server {
                 };
             }
         });
-        Self {
-            server,
-            thread: Some(thread),
-            url,
-        }
+        Self { server, thread: Some(thread), url }
     }
 }
 
@@ -320,14 +217,7 @@ fn serve(files: &[(String, Vec<u8>)], edit: impl Fn(Vec<u8>) -> Vec<u8>) -> Serv
 }
 
 fn download_into(spec: &DatasetSpec, cache: &Path) -> Result<data::Dataset, DataError> {
-    data::load(
-        spec,
-        &LoadOptions {
-            cache_dir: Some(cache.into()),
-            download: true,
-            ..Default::default()
-        },
-    )
+    data::load(spec, &LoadOptions { cache_dir: Some(cache.into()), download: true, ..Default::default() })
 }
 
 #[test]
@@ -335,27 +225,17 @@ fn download_skips_a_failing_mirror_and_fills_the_cache() {
     let t = tiny();
     let server = serve(&t.files, |b| b);
     let mut spec = t.spec.clone();
-    spec.mirrors = vec![
-        format!("{}/missing", server.url),
-        format!("{}/good", server.url),
-    ];
+    spec.mirrors = vec![format!("{}/missing", server.url), format!("{}/good", server.url)];
     let cache = tempfile::tempdir().unwrap();
     let d = download_into(&spec, cache.path()).unwrap();
     assert_eq!(d.train.labels, [5, 0, 4]);
     assert_eq!(d.source, cache.path());
     for (name, bytes) in &t.files {
-        assert_eq!(
-            &std::fs::read(cache.path().join(name)).unwrap(),
-            bytes,
-            "{name} in the cache"
-        );
+        assert_eq!(&std::fs::read(cache.path().join(name)).unwrap(), bytes, "{name} in the cache");
     }
     // The second load reads the cache: with no mirrors left it still works.
     spec.mirrors.clear();
-    assert_eq!(
-        download_into(&spec, cache.path()).unwrap().test.labels,
-        [7, 2]
-    );
+    assert_eq!(download_into(&spec, cache.path()).unwrap().test.labels, [7, 2]);
 }
 
 #[test]
@@ -363,27 +243,14 @@ fn corrupt_download_reports_every_mirror_and_leaves_nothing() {
     let t = tiny();
     let server = serve(&t.files, |b| b[..b.len() - 8].to_vec());
     let mut spec = t.spec.clone();
-    spec.mirrors = vec![
-        format!("{}/missing", server.url),
-        format!("{}/bad", server.url),
-    ];
+    spec.mirrors = vec![format!("{}/missing", server.url), format!("{}/bad", server.url)];
     let cache = tempfile::tempdir().unwrap();
     let err = download_into(&spec, cache.path()).unwrap_err();
     let text = err.to_string();
-    assert!(
-        text.contains("/missing/train-images-idx3-ubyte.gz") && text.contains("404"),
-        "{text}"
-    );
-    assert!(
-        text.contains("/bad/train-images-idx3-ubyte.gz") && text.contains("gzip"),
-        "{text}"
-    );
+    assert!(text.contains("/missing/train-images-idx3-ubyte.gz") && text.contains("404"), "{text}");
+    assert!(text.contains("/bad/train-images-idx3-ubyte.gz") && text.contains("gzip"), "{text}");
     assert!(text.contains("--data-dir"), "{text}");
-    assert_eq!(
-        std::fs::read_dir(cache.path()).unwrap().count(),
-        0,
-        "a corrupt download was kept"
-    );
+    assert_eq!(std::fs::read_dir(cache.path()).unwrap().count(), 0, "a corrupt download was kept");
 }
 
 #[test]
@@ -396,14 +263,8 @@ fn checksum_mismatch_on_download_is_discarded() {
     spec.mirrors = vec![format!("{}/good", server.url)];
     let cache = tempfile::tempdir().unwrap();
     let text = download_into(&spec, cache.path()).unwrap_err().to_string();
-    assert!(
-        text.contains("checksum mismatch") && text.contains(&spec.train_images.sha256),
-        "{text}"
-    );
-    assert!(
-        !cache.path().join("train-images-idx3-ubyte").exists(),
-        "a file with the wrong checksum was kept"
-    );
+    assert!(text.contains("checksum mismatch") && text.contains(&spec.train_images.sha256), "{text}");
+    assert!(!cache.path().join("train-images-idx3-ubyte").exists(), "a file with the wrong checksum was kept");
 }
 
 #[test]
@@ -414,14 +275,8 @@ fn damaged_cache_is_fetched_again() {
     spec.mirrors = vec![format!("{}/good", server.url)];
     let cache = tempfile::tempdir().unwrap();
     std::fs::write(cache.path().join("train-labels-idx1-ubyte"), b"garbage").unwrap();
-    assert_eq!(
-        download_into(&spec, cache.path()).unwrap().train.labels,
-        [5, 0, 4]
-    );
-    assert_eq!(
-        std::fs::read(cache.path().join("train-labels-idx1-ubyte")).unwrap(),
-        t.files[1].1
-    );
+    assert_eq!(download_into(&spec, cache.path()).unwrap().train.labels, [5, 0, 4]);
+    assert_eq!(std::fs::read(cache.path().join("train-labels-idx1-ubyte")).unwrap(), t.files[1].1);
 }
 
 #[test]
@@ -434,31 +289,22 @@ fn unwritable_cache_is_named() {
     let cache = file.path().join("cache");
     let err = download_into(&spec, &cache).unwrap_err();
     assert!(matches!(err, DataError::Unwritable { .. }), "{err:?}");
-    assert!(
-        err.to_string().contains(&cache.display().to_string()),
-        "{err}"
-    );
+    assert!(err.to_string().contains(&cache.display().to_string()), "{err}");
 }
 
 #[test]
 fn real_mnist_downloads_through_the_same_code() {
     let dir = real_mnist_dir();
     let spec = DatasetSpec::mnist();
-    let files: Vec<(String, Vec<u8>)> = [
-        &spec.train_images,
-        &spec.train_labels,
-        &spec.test_images,
-        &spec.test_labels,
-    ]
-    .iter()
-    .map(|f| {
-        let gz = std::fs::read(dir.join(format!("{}.gz", f.name))).unwrap();
-        let mut bytes = Vec::new();
-        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(gz.as_slice()), &mut bytes)
-            .unwrap();
-        (f.name.clone(), bytes)
-    })
-    .collect();
+    let files: Vec<(String, Vec<u8>)> = [&spec.train_images, &spec.train_labels, &spec.test_images, &spec.test_labels]
+        .iter()
+        .map(|f| {
+            let gz = std::fs::read(dir.join(format!("{}.gz", f.name))).unwrap();
+            let mut bytes = Vec::new();
+            std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(gz.as_slice()), &mut bytes).unwrap();
+            (f.name.clone(), bytes)
+        })
+        .collect();
     let server = serve(&files, |b| b);
     let mut spec = spec;
     spec.mirrors = vec![format!("{}/good", server.url)];
@@ -485,29 +331,16 @@ fn preview_command_writes_the_first_digits() {
     let mnist = data::load(&DatasetSpec::mnist(), &explicit(&real_mnist_dir())).unwrap();
     // The first cell holds the first training image (a 5), pixel for pixel.
     for (j, &p) in mnist.train.image(0).iter().enumerate() {
-        assert_eq!(
-            png.get_pixel(2 + j as u32 % 28, 2 + j as u32 / 28)[0],
-            p,
-            "pixel {j} of the first digit"
-        );
+        assert_eq!(png.get_pixel(2 + j as u32 % 28, 2 + j as u32 / 28)[0], p, "pixel {j} of the first digit");
     }
     // The 12th cell (second row, second column) holds the 12th image.
-    assert_eq!(
-        png.get_pixel(32 + 14, 44 + 14)[0],
-        mnist.train.image(11)[14 * 28 + 14]
-    );
+    assert_eq!(png.get_pixel(32 + 14, 44 + 14)[0], mnist.train.image(11)[14 * 28 + 14]);
 }
 
 #[test]
 fn preview_command_refuses_bad_flags() {
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_gan-wgpu"))
-        .args(["preview", "--count", "0"])
-        .output()
-        .unwrap();
+    let output =
+        std::process::Command::new(env!("CARGO_BIN_EXE_gan-wgpu")).args(["preview", "--count", "0"]).output().unwrap();
     assert!(!output.status.success());
-    assert!(
-        String::from_utf8_lossy(&output.stderr).contains("--count"),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--count"), "{}", String::from_utf8_lossy(&output.stderr));
 }

@@ -32,13 +32,7 @@ fn check(layout: Layout, m: usize, k: usize, n: usize, with_bias: bool, act: Act
     let want = reference::matmul(layout, &a, a_shape, &b, b_shape, bias.as_deref(), act);
     // Sums of k products of values in [-1, 1]: rounding grows like sqrt(k)·eps·|terms|.
     let atol = 1e-5 * (k as f32).sqrt() * 4.0;
-    assert_close(
-        &format!("{layout:?} {m}×{k}×{n} bias={with_bias} {act:?}"),
-        &download(gpu, &c),
-        &want,
-        atol,
-        1e-5,
-    );
+    assert_close(&format!("{layout:?} {m}×{k}×{n} bias={with_bias} {act:?}"), &download(gpu, &c), &want, atol, 1e-5);
 }
 
 const LAYOUTS: [Layout; 3] = [Layout::Plain, Layout::TransposeA, Layout::TransposeB];
@@ -84,12 +78,7 @@ fn model_shapes() {
 
 #[test]
 fn fused_bias_and_activations() {
-    for act in [
-        Activation::Relu,
-        Activation::LeakyRelu { slope: 0.2 },
-        Activation::Sigmoid,
-        Activation::Tanh,
-    ] {
+    for act in [Activation::Relu, Activation::LeakyRelu { slope: 0.2 }, Activation::Sigmoid, Activation::Tanh] {
         check(Layout::Plain, 33, 70, 45, true, act);
     }
 }
@@ -97,9 +86,7 @@ fn fused_bias_and_activations() {
 #[test]
 #[should_panic(expected = "inner dimensions")]
 fn mismatched_shapes_are_refused() {
-    let Some(gpu) = gpu() else {
-        panic!("inner dimensions (skipped)")
-    };
+    let Some(gpu) = gpu() else { panic!("inner dimensions (skipped)") };
     let a = Tensor::zeros(gpu, &[4, 5]);
     let b = Tensor::zeros(gpu, &[6, 7]);
     let c = Tensor::zeros(gpu, &[4, 7]);
@@ -117,36 +104,14 @@ fn linear_backward_matches_finite_differences_and_gpu() {
     let b = random_vec(&mut rng, outputs, -1.0, 1.0);
     let r = random_vec(&mut rng, rows * outputs, -1.0, 1.0);
     let forward = |x: &[f32], w: &[f32], b: &[f32]| {
-        reference::matmul(
-            Layout::Plain,
-            x,
-            [rows, inputs],
-            w,
-            [inputs, outputs],
-            Some(b),
-            act,
-        )
+        reference::matmul(Layout::Plain, x, [rows, inputs], w, [inputs, outputs], Some(b), act)
     };
     let y = forward(&x, &w, &b);
     let dz = activation::reference::backward(act, &y, &r);
-    let dx = reference::matmul(
-        Layout::TransposeB,
-        &dz,
-        [rows, outputs],
-        &w,
-        [inputs, outputs],
-        None,
-        Activation::Identity,
-    );
-    let dw = reference::matmul(
-        Layout::TransposeA,
-        &x,
-        [rows, inputs],
-        &dz,
-        [rows, outputs],
-        None,
-        Activation::Identity,
-    );
+    let dx =
+        reference::matmul(Layout::TransposeB, &dz, [rows, outputs], &w, [inputs, outputs], None, Activation::Identity);
+    let dw =
+        reference::matmul(Layout::TransposeA, &x, [rows, inputs], &dz, [rows, outputs], None, Activation::Identity);
     let db = reduce::reference::column_sums(&dz, outputs);
 
     let all = |n: usize| (0..n).collect::<Vec<_>>();
@@ -159,35 +124,13 @@ fn linear_backward_matches_finite_differences_and_gpu() {
     assert_gradient("db", &db, &num_db, &all(b.len()), 2e-3);
 
     let Some(gpu) = gpu() else { return };
-    let (tx, tw, tdz) = (
-        upload(gpu, &[rows, inputs], &x),
-        upload(gpu, &[inputs, outputs], &w),
-        upload(gpu, &[rows, outputs], &dz),
-    );
-    let (gdx, gdw, gdb) = (
-        Tensor::zeros(gpu, &[rows, inputs]),
-        Tensor::zeros(gpu, &[inputs, outputs]),
-        Tensor::zeros(gpu, &[outputs]),
-    );
+    let (tx, tw, tdz) =
+        (upload(gpu, &[rows, inputs], &x), upload(gpu, &[inputs, outputs], &w), upload(gpu, &[rows, outputs], &dz));
+    let (gdx, gdw, gdb) =
+        (Tensor::zeros(gpu, &[rows, inputs]), Tensor::zeros(gpu, &[inputs, outputs]), Tensor::zeros(gpu, &[outputs]));
     let ops = [
-        matmul(
-            gpu,
-            Layout::TransposeB,
-            &tdz,
-            &tw,
-            None,
-            Activation::Identity,
-            &gdx,
-        ),
-        matmul(
-            gpu,
-            Layout::TransposeA,
-            &tx,
-            &tdz,
-            None,
-            Activation::Identity,
-            &gdw,
-        ),
+        matmul(gpu, Layout::TransposeB, &tdz, &tw, None, Activation::Identity, &gdx),
+        matmul(gpu, Layout::TransposeA, &tx, &tdz, None, Activation::Identity, &gdw),
         reduce::column_sums(gpu, &tdz, &gdb),
     ];
     gpu.run(|pass| ops.iter().for_each(|op| op.record(pass)));

@@ -11,14 +11,7 @@ fn forward_and_backward_match_reference() {
     let Some(gpu) = gpu() else { return };
     let mut rng = rng(3);
     // Odd sizes, and the discriminators' real ones: 512 and 256 units × 3, 240 units × 5.
-    for (rows, units, k) in [
-        (1, 1, 1),
-        (3, 7, 2),
-        (64, 512, 3),
-        (64, 256, 3),
-        (100, 240, 5),
-        (5, 3, 4),
-    ] {
+    for (rows, units, k) in [(1, 1, 1), (3, 7, 2), (64, 512, 3), (64, 256, 3), (100, 240, 5), (5, 3, 4)] {
         let mut z = random_vec(&mut rng, rows * units * k, -1.0, 1.0);
         if k > 1 {
             z[1] = z[0]; // a tie: the first piece wins
@@ -29,24 +22,14 @@ fn forward_and_backward_match_reference() {
             Tensor::zeros(gpu, &[rows, units]),
             Tensor::<u32>::zeros(gpu, &[rows, units]),
         );
-        let (tdy, tdz) = (
-            upload(gpu, &[rows, units], &dy),
-            Tensor::zeros(gpu, &[rows, units * k]),
-        );
-        let ops = [
-            forward(gpu, &tz, &ty, &targ),
-            backward(gpu, &tdy, &targ, &tdz),
-        ];
+        let (tdy, tdz) = (upload(gpu, &[rows, units], &dy), Tensor::zeros(gpu, &[rows, units * k]));
+        let ops = [forward(gpu, &tz, &ty, &targ), backward(gpu, &tdy, &targ, &tdz)];
         gpu.run(|pass| ops.iter().for_each(|op| op.record(pass)));
         let (y, arg) = reference::forward(&z, k);
         let what = format!("{rows}×{units}×{k}");
         assert_eq!(download(gpu, &ty), y, "{what} units");
         assert_eq!(download(gpu, &targ), arg, "{what} argmax");
-        assert_eq!(
-            download(gpu, &tdz),
-            reference::backward(&dy, &arg, k),
-            "{what} backward"
-        );
+        assert_eq!(download(gpu, &tdz), reference::backward(&dy, &arg, k), "{what} backward");
     }
 }
 

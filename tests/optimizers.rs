@@ -15,18 +15,10 @@ fn sgd_matches_reference_over_steps_with_decaying_lr() {
     let Some(gpu) = gpu() else { return };
     let mut rng = rng(12);
     let n = 1000;
-    let mut h = SgdHyper {
-        lr: 0.1,
-        momentum: 0.5,
-        weight_decay: 1e-3,
-        lr_decay: 1.000004,
-        lr_min: 1e-6,
-    };
+    let mut h = SgdHyper { lr: 0.1, momentum: 0.5, weight_decay: 1e-3, lr_decay: 1.000004, lr_min: 1e-6 };
     let mut param = random_vec(&mut rng, n, -1.0, 1.0);
     let mut velocity = vec![0.0; n];
-    let grads: Vec<Vec<f32>> = (0..STEPS)
-        .map(|_| random_vec(&mut rng, n, -1.0, 1.0))
-        .collect();
+    let grads: Vec<Vec<f32>> = (0..STEPS).map(|_| random_vec(&mut rng, n, -1.0, 1.0)).collect();
     let th = Tensor::from_slice(gpu, &[1], &[h]);
     let (tp, tv) = (upload(gpu, &[n], &param), Tensor::zeros(gpu, &[n]));
     for g in &grads {
@@ -44,13 +36,7 @@ fn sgd_matches_reference_over_steps_with_decaying_lr() {
 #[test]
 fn sgd_by_hand() {
     // p = 1, g = 2, momentum 0.9, lr 0.1: v1 = 2, p1 = 0.8; v2 = 0.9·2 + 2 = 3.8, p2 = 0.8 - 0.38 = 0.42.
-    let h = SgdHyper {
-        lr: 0.1,
-        momentum: 0.9,
-        weight_decay: 0.0,
-        lr_decay: 1.0,
-        lr_min: 0.0,
-    };
+    let h = SgdHyper { lr: 0.1, momentum: 0.9, weight_decay: 0.0, lr_decay: 1.0, lr_min: 0.0 };
     let (mut p, mut v) = (vec![1.0], vec![0.0]);
     sgd::reference::update(&h, &mut p, &[2.0], &mut v);
     assert_close("p1", &p, &[0.8], 1e-7, 0.0);
@@ -64,29 +50,15 @@ fn adam_matches_reference_over_steps() {
     let Some(gpu) = gpu() else { return };
     let mut rng = rng(13);
     let n = 777;
-    let mut h = AdamHyper {
-        lr: 2e-4,
-        beta1: 0.5,
-        beta2: 0.999,
-        eps: 1e-8,
-        weight_decay: 0.0,
-        step: 0,
-    };
+    let mut h = AdamHyper { lr: 2e-4, beta1: 0.5, beta2: 0.999, eps: 1e-8, weight_decay: 0.0, step: 0 };
     let mut param = random_vec(&mut rng, n, -1.0, 1.0);
     let (mut m, mut v) = (vec![0.0; n], vec![0.0; n]);
     let th = Tensor::from_slice(gpu, &[1], &[h]);
-    let (tp, tm, tv) = (
-        upload(gpu, &[n], &param),
-        Tensor::zeros(gpu, &[n]),
-        Tensor::zeros(gpu, &[n]),
-    );
+    let (tp, tm, tv) = (upload(gpu, &[n], &param), Tensor::zeros(gpu, &[n]), Tensor::zeros(gpu, &[n]));
     for _ in 0..STEPS {
         let g = random_vec(&mut rng, n, -1.0, 1.0);
         let tg = upload(gpu, &[n], &g);
-        let ops = [
-            adam::tick(gpu, &th),
-            adam::update(gpu, &th, &tp, &tg, &tm, &tv),
-        ];
+        let ops = [adam::tick(gpu, &th), adam::update(gpu, &th, &tp, &tg, &tm, &tv)];
         gpu.run(|pass| ops.iter().for_each(|op| op.record(pass)));
         h.step += 1;
         adam::reference::update(&h, &mut param, &g, &mut m, &mut v);
@@ -100,14 +72,7 @@ fn adam_matches_reference_over_steps() {
 #[test]
 fn adam_first_step_moves_by_lr_times_sign() {
     // After one step m̂ = g and v̂ = g², so the update is lr·g/(|g| + eps) ≈ lr·sign(g).
-    let h = AdamHyper {
-        lr: 0.01,
-        beta1: 0.9,
-        beta2: 0.999,
-        eps: 1e-8,
-        weight_decay: 0.0,
-        step: 1,
-    };
+    let h = AdamHyper { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.0, step: 1 };
     let mut p = vec![0.5, 0.5, 0.5];
     let (mut m, mut v) = (vec![0.0; 3], vec![0.0; 3]);
     adam::reference::update(&h, &mut p, &[3.0, -0.2, 1e-3], &mut m, &mut v);

@@ -14,10 +14,7 @@ const N: usize = 100_003;
 fn mean_var(v: &[f32]) -> (f64, f64) {
     let n = v.len() as f64;
     let mean = v.iter().map(|&x| x as f64).sum::<f64>() / n;
-    (
-        mean,
-        v.iter().map(|&x| (x as f64 - mean).powi(2)).sum::<f64>() / n,
-    )
+    (mean, v.iter().map(|&x| (x as f64 - mean).powi(2)).sum::<f64>() / n)
 }
 
 #[test]
@@ -28,27 +25,13 @@ fn uniform_fill_equals_reference_exactly_and_is_uniform() {
     let op = uniform(gpu, &clock, stream, 0.9, 1.0, &out);
     gpu.run(|pass| op.record(pass));
     let got = download(gpu, &out);
-    let key = RngKey {
-        seed: 7,
-        stream: 3,
-        step: 42,
-    };
-    assert_eq!(
-        got,
-        random::reference::uniform(key, N, 0.9, 1.0),
-        "GPU and CPU uniform draws differ"
-    );
-    assert!(
-        got.iter().all(|&v| (0.9..1.0).contains(&v)),
-        "uniform draw outside [0.9, 1)"
-    );
+    let key = RngKey { seed: 7, stream: 3, step: 42 };
+    assert_eq!(got, random::reference::uniform(key, N, 0.9, 1.0), "GPU and CPU uniform draws differ");
+    assert!(got.iter().all(|&v| (0.9..1.0).contains(&v)), "uniform draw outside [0.9, 1)");
     let (mean, var) = mean_var(&got);
     // Uniform(0.9, 1): mean 0.95, variance 0.01/12; tolerances are several standard errors.
     assert!((mean - 0.95).abs() < 0.0005, "uniform mean {mean}");
-    assert!(
-        (var - 0.01 / 12.0).abs() < 0.00002,
-        "uniform variance {var}"
-    );
+    assert!((var - 0.01 / 12.0).abs() < 0.00002, "uniform variance {var}");
 }
 
 #[test]
@@ -59,35 +42,19 @@ fn normal_fill_matches_reference_and_is_normal() {
     gpu.run(|pass| op.record(pass));
     let got = download(gpu, &out);
     // Same bits; log, sqrt and cos may differ from the CPU's in the last place.
-    let want = random::reference::normal(
-        RngKey {
-            seed: 1,
-            stream: 0,
-            step: 0,
-        },
-        N,
-        0.0,
-        1.0,
-    );
+    let want = random::reference::normal(RngKey { seed: 1, stream: 0, step: 0 }, N, 0.0, 1.0);
     assert_close("normal draw", &got, &want, 1e-5, 1e-5);
     let (mean, var) = mean_var(&got);
     assert!(mean.abs() < 0.015, "normal mean {mean}");
     assert!((var - 1.0).abs() < 0.02, "normal variance {var}");
     let beyond_two_sigma = got.iter().filter(|v| v.abs() > 2.0).count() as f64 / N as f64;
-    assert!(
-        (beyond_two_sigma - 0.0455).abs() < 0.004,
-        "share beyond 2σ: {beyond_two_sigma}"
-    );
+    assert!((beyond_two_sigma - 0.0455).abs() < 0.004, "share beyond 2σ: {beyond_two_sigma}");
 }
 
 #[test]
 fn clock_advances_and_changes_the_draw() {
     let Some(gpu) = gpu() else { return };
-    let (clock, first, second) = (
-        Clock::new(gpu, 5),
-        Tensor::zeros(gpu, &[1000]),
-        Tensor::zeros(gpu, &[1000]),
-    );
+    let (clock, first, second) = (Clock::new(gpu, 5), Tensor::zeros(gpu, &[1000]), Tensor::zeros(gpu, &[1000]));
     let stream = Stream { seed: 9, id: 1 };
     let ops = [
         uniform(gpu, &clock, stream, 0.0, 1.0, &first),
@@ -98,54 +65,18 @@ fn clock_advances_and_changes_the_draw() {
     assert_eq!(download(gpu, &clock.0), [6]);
     assert_eq!(
         download(gpu, &second),
-        random::reference::uniform(
-            RngKey {
-                seed: 9,
-                stream: 1,
-                step: 6
-            },
-            1000,
-            0.0,
-            1.0
-        )
+        random::reference::uniform(RngKey { seed: 9, stream: 1, step: 6 }, 1000, 0.0, 1.0)
     );
-    assert_ne!(
-        download(gpu, &first),
-        download(gpu, &second),
-        "a new step must draw new numbers"
-    );
+    assert_ne!(download(gpu, &first), download(gpu, &second), "a new step must draw new numbers");
 }
 
 #[test]
 fn streams_are_independent() {
-    let a = random::reference::uniform(
-        RngKey {
-            seed: 1,
-            stream: 0,
-            step: 0,
-        },
-        N,
-        0.0,
-        1.0,
-    );
-    let b = random::reference::uniform(
-        RngKey {
-            seed: 1,
-            stream: 1,
-            step: 0,
-        },
-        N,
-        0.0,
-        1.0,
-    );
+    let a = random::reference::uniform(RngKey { seed: 1, stream: 0, step: 0 }, N, 0.0, 1.0);
+    let b = random::reference::uniform(RngKey { seed: 1, stream: 1, step: 0 }, N, 0.0, 1.0);
     let (ma, va) = mean_var(&a);
     let (mb, vb) = mean_var(&b);
-    let cov = a
-        .iter()
-        .zip(&b)
-        .map(|(&x, &y)| (x as f64 - ma) * (y as f64 - mb))
-        .sum::<f64>()
-        / N as f64;
+    let cov = a.iter().zip(&b).map(|(&x, &y)| (x as f64 - ma) * (y as f64 - mb)).sum::<f64>() / N as f64;
     let corr = cov / (va * vb).sqrt();
     assert!(corr.abs() < 0.01, "streams 0 and 1 correlate: {corr}");
 }
@@ -159,44 +90,22 @@ fn dropout_equals_reference_exactly_and_keeps_the_right_share() {
         let dy = random_vec(&mut rng, N, -1.0, 1.0);
         let clock = Clock::new(gpu, 3);
         let stream = Stream { seed: 11, id: 2 };
-        let (tx, ty, tdy, tdx) = (
-            upload(gpu, &[N], &x),
-            Tensor::zeros(gpu, &[N]),
-            upload(gpu, &[N], &dy),
-            Tensor::zeros(gpu, &[N]),
-        );
+        let (tx, ty, tdy, tdx) =
+            (upload(gpu, &[N], &x), Tensor::zeros(gpu, &[N]), upload(gpu, &[N], &dy), Tensor::zeros(gpu, &[N]));
         let ops = [
             dropout::apply(gpu, &clock, stream, keep, &tx, &ty),
             dropout::apply(gpu, &clock, stream, keep, &tdy, &tdx),
         ];
         gpu.run(|pass| ops.iter().for_each(|op| op.record(pass)));
-        let key = RngKey {
-            seed: 11,
-            stream: 2,
-            step: 3,
-        };
+        let key = RngKey { seed: 11, stream: 2, step: 3 };
         let y = download(gpu, &ty);
-        assert_eq!(
-            y,
-            dropout::reference::apply(key, keep, &x),
-            "dropout forward, keep {keep}"
-        );
+        assert_eq!(y, dropout::reference::apply(key, keep, &x), "dropout forward, keep {keep}");
         let dx = download(gpu, &tdx);
-        assert_eq!(
-            dx,
-            dropout::reference::apply(key, keep, &dy),
-            "dropout backward, keep {keep}"
-        );
+        assert_eq!(dx, dropout::reference::apply(key, keep, &dy), "dropout backward, keep {keep}");
         // Backward drops exactly where forward dropped (x is never 0 here).
-        assert!(
-            y.iter().zip(&dx).all(|(&y, &d)| (y == 0.0) == (d == 0.0)),
-            "forward and backward masks differ"
-        );
+        assert!(y.iter().zip(&dx).all(|(&y, &d)| (y == 0.0) == (d == 0.0)), "forward and backward masks differ");
         let kept = y.iter().filter(|&&v| v != 0.0).count() as f64 / N as f64;
-        assert!(
-            (kept - keep as f64).abs() < 0.005,
-            "kept {kept}, expected {keep}"
-        );
+        assert!((kept - keep as f64).abs() < 0.005, "kept {kept}, expected {keep}");
         // Inverted dropout keeps the expectation: E[y] = E[x] = 1.
         let (mean, _) = mean_var(&y);
         assert!((mean - 1.0).abs() < 0.01, "dropout output mean {mean}");

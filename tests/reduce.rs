@@ -15,12 +15,6 @@ fn column_sums_match_reference() {
         let (tx, ts) = (upload(gpu, &[rows, cols], &x), Tensor::zeros(gpu, &[cols]));
         let op = column_sums(gpu, &tx, &ts);
         gpu.run(|pass| op.record(pass));
-        assert_close(
-            &format!("{rows}×{cols}"),
-            &download(gpu, &ts),
-            &reference::column_sums(&x, cols),
-            1e-5,
-            1e-5,
-        );
+        assert_close(&format!("{rows}×{cols}"), &download(gpu, &ts), &reference::column_sums(&x, cols), 1e-5, 1e-5);
     }
 }

@@ -6,25 +6,11 @@ use gan_wgpu::shaders::ALL;
 fn every_shader_parses_and_validates() {
     for shader in ALL {
         let source = shader.source();
-        let module = naga::front::wgsl::parse_str(&source).unwrap_or_else(|e| {
-            panic!(
-                "{}.wgsl does not parse:\n{}",
-                shader.name,
-                e.emit_to_string(&source)
-            )
-        });
-        naga::valid::Validator::new(
-            naga::valid::ValidationFlags::all(),
-            naga::valid::Capabilities::empty(),
-        )
-        .validate(&module)
-        .unwrap_or_else(|e| {
-            panic!(
-                "{}.wgsl does not validate:\n{}",
-                shader.name,
-                e.emit_to_string(&source)
-            )
-        });
+        let module = naga::front::wgsl::parse_str(&source)
+            .unwrap_or_else(|e| panic!("{}.wgsl does not parse:\n{}", shader.name, e.emit_to_string(&source)));
+        naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::empty())
+            .validate(&module)
+            .unwrap_or_else(|e| panic!("{}.wgsl does not validate:\n{}", shader.name, e.emit_to_string(&source)));
     }
 }
 
@@ -32,18 +18,11 @@ fn every_shader_parses_and_validates() {
 fn every_wgsl_file_is_used() {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/shaders");
     let sources: String = ALL.iter().map(|s| s.source()).collect();
-    for entry in std::fs::read_dir(dir)
-        .unwrap()
-        .chain(std::fs::read_dir(format!("{dir}/common")).unwrap())
-    {
+    for entry in std::fs::read_dir(dir).unwrap().chain(std::fs::read_dir(format!("{dir}/common")).unwrap()) {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "wgsl") {
             let text = std::fs::read_to_string(&path).unwrap();
-            assert!(
-                sources.contains(&text),
-                "{} is not part of any shader in shaders::ALL",
-                path.display()
-            );
+            assert!(sources.contains(&text), "{} is not part of any shader in shaders::ALL", path.display());
         }
     }
 }

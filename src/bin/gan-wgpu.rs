@@ -7,10 +7,7 @@ use clap::{Parser, Subcommand};
 use gan_wgpu::data::{self, DatasetSpec, LoadOptions};
 
 #[derive(Parser)]
-#[command(
-    version,
-    about = "gan-wgpu tools (training itself is `cargo run --release --bin train`)"
-)]
+#[command(version, about = "gan-wgpu tools (training itself is `cargo run --release --bin train`)")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -40,12 +37,7 @@ enum Command {
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Adapters => adapters(),
-        Command::Preview {
-            dataset,
-            data_dir,
-            count,
-            out,
-        } => preview(&dataset, data_dir, count as usize, &out),
+        Command::Preview { dataset, data_dir, count, out } => preview(&dataset, data_dir, count as usize, &out),
     }
 }
 
@@ -61,23 +53,16 @@ fn adapters() -> anyhow::Result<()> {
     Ok(())
 }
 
-fn preview(
-    dataset: &str,
-    data_dir: Option<PathBuf>,
-    count: usize,
-    out: &std::path::Path,
-) -> anyhow::Result<()> {
+fn preview(dataset: &str, data_dir: Option<PathBuf>, count: usize, out: &std::path::Path) -> anyhow::Result<()> {
     let spec = DatasetSpec::named(dataset).context("unknown dataset")?;
     let data = data::load(&spec, &LoadOptions::for_cli(&spec, data_dir))?;
     let train = &data.train;
     let count = count.min(train.count);
-    let images: Vec<Vec<f32>> = (0..count)
-        .map(|i| train.image(i).iter().map(|&p| p as f32 / 255.0).collect())
-        .collect();
+    let images: Vec<Vec<f32>> =
+        (0..count).map(|i| train.image(i).iter().map(|&p| p as f32 / 255.0).collect()).collect();
     let slices: Vec<&[f32]> = images.iter().map(Vec::as_slice).collect();
     let grid = gan_wgpu::grid::digit_grid(&slices, train.rows, 10, Some(&train.labels[..count]));
-    grid.save(out)
-        .with_context(|| format!("cannot write {}", out.display()))?;
+    grid.save(out).with_context(|| format!("cannot write {}", out.display()))?;
     println!(
         "{} ({} train, {} test images, mean pixel {:.4}) from {}; first {count} written to {}",
         spec.name,

@@ -12,12 +12,7 @@ use super::{DataError, FileSpec, sha256_hex};
 
 /// Downloads `file` (as `<name>.gz`) from the first mirror that serves a valid copy and writes the
 /// decompressed, verified contents to `dir/<name>`. Returns the decompressed bytes.
-pub fn fetch(
-    mirrors: &[String],
-    file: &FileSpec,
-    dir: &Path,
-    progress: bool,
-) -> Result<Vec<u8>, DataError> {
+pub fn fetch(mirrors: &[String], file: &FileSpec, dir: &Path, progress: bool) -> Result<Vec<u8>, DataError> {
     let mut attempts = Vec::new();
     for mirror in mirrors {
         let url = format!("{}/{}.gz", mirror.trim_end_matches('/'), file.name);
@@ -29,18 +24,12 @@ pub fn fetch(
             Err(reason) => attempts.push(format!("{url}: {reason}")),
         }
     }
-    Err(DataError::Download {
-        file: file.name.clone(),
-        attempts,
-    })
+    Err(DataError::Download { file: file.name.clone(), attempts })
 }
 
 /// One mirror: the decompressed bytes if they arrive whole and match the checksum.
 fn fetch_one(url: &str, file: &FileSpec, progress: bool) -> Result<Vec<u8>, String> {
-    let agent = ureq::Agent::config_builder()
-        .timeout_global(Some(Duration::from_secs(300)))
-        .build()
-        .new_agent();
+    let agent = ureq::Agent::config_builder().timeout_global(Some(Duration::from_secs(300))).build().new_agent();
     let mut response = agent.get(url).call().map_err(|e| e.to_string())?;
     let body = response.body_mut();
     let bar = match (progress, body.content_length()) {
@@ -64,10 +53,7 @@ fn fetch_one(url: &str, file: &FileSpec, progress: bool) -> Result<Vec<u8>, Stri
         .map_err(|e| format!("not a valid gzip file ({e})"))?;
     let actual = sha256_hex(&bytes);
     if actual != file.sha256 {
-        return Err(format!(
-            "checksum mismatch: SHA-256 {actual}, expected {}; the file was discarded",
-            file.sha256
-        ));
+        return Err(format!("checksum mismatch: SHA-256 {actual}, expected {}; the file was discarded", file.sha256));
     }
     Ok(bytes)
 }
@@ -75,10 +61,7 @@ fn fetch_one(url: &str, file: &FileSpec, progress: bool) -> Result<Vec<u8>, Stri
 /// Writes through a temporary file in the same directory, then renames: readers see the old file
 /// or the whole new one, never a part.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), DataError> {
-    let io_error = |source| DataError::Unwritable {
-        path: path.into(),
-        source,
-    };
+    let io_error = |source| DataError::Unwritable { path: path.into(), source };
     let tmp = path.with_extension(format!("partial-{}", std::process::id()));
     let result = fs::File::create(&tmp).and_then(|mut f| {
         f.write_all(bytes)?;

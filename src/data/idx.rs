@@ -29,11 +29,7 @@ pub fn parse(path: &Path, mut bytes: Vec<u8>, dims: usize) -> Result<IdxArray, D
         return Err(truncated(header_len));
     }
     if word(0) != magic(dims) {
-        return Err(DataError::BadMagic {
-            path: path.into(),
-            expected: magic(dims),
-            found: word(0),
-        });
+        return Err(DataError::BadMagic { path: path.into(), expected: magic(dims), found: word(0) });
     }
     if bytes.len() < header_len {
         return Err(truncated(header_len));
@@ -41,17 +37,10 @@ pub fn parse(path: &Path, mut bytes: Vec<u8>, dims: usize) -> Result<IdxArray, D
     let shape: Vec<usize> = (1..=dims).map(|i| word(i) as usize).collect();
     let expected = header_len as u64 + shape.iter().map(|&d| d as u64).product::<u64>();
     if bytes.len() as u64 != expected {
-        return Err(DataError::Truncated {
-            path: path.into(),
-            expected,
-            actual: bytes.len() as u64,
-        });
+        return Err(DataError::Truncated { path: path.into(), expected, actual: bytes.len() as u64 });
     }
     bytes.drain(..header_len);
-    Ok(IdxArray {
-        dims: shape,
-        data: bytes,
-    })
+    Ok(IdxArray { dims: shape, data: bytes })
 }
 
 /// The bytes of an IDX file holding `data` with the given dimensions (for tests and tools).

@@ -34,40 +34,14 @@ pub enum DataError {
         #[source]
         source: std::io::Error,
     },
-    #[error(
-        "{path} is not an IDX file of this kind: magic number {found:#010x}, expected {expected:#010x}"
-    )]
-    BadMagic {
-        path: PathBuf,
-        expected: u32,
-        found: u32,
-    },
+    #[error("{path} is not an IDX file of this kind: magic number {found:#010x}, expected {expected:#010x}")]
+    BadMagic { path: PathBuf, expected: u32, found: u32 },
     #[error("{path} is truncated or too long: {actual} bytes, its header implies {expected}")]
-    Truncated {
-        path: PathBuf,
-        expected: u64,
-        actual: u64,
-    },
-    #[error(
-        "{images} holds {n_images} images of {rows}×{cols} but {labels} holds {n_labels} labels"
-    )]
-    CountMismatch {
-        images: PathBuf,
-        labels: PathBuf,
-        n_images: usize,
-        n_labels: usize,
-        rows: usize,
-        cols: usize,
-    },
-    #[error(
-        "{path} has SHA-256 {actual}, expected {expected}: the file is corrupt or not the published {name}"
-    )]
-    Checksum {
-        path: PathBuf,
-        name: String,
-        expected: String,
-        actual: String,
-    },
+    Truncated { path: PathBuf, expected: u64, actual: u64 },
+    #[error("{images} holds {n_images} images of {rows}×{cols} but {labels} holds {n_labels} labels")]
+    CountMismatch { images: PathBuf, labels: PathBuf, n_images: usize, n_labels: usize, rows: usize, cols: usize },
+    #[error("{path} has SHA-256 {actual}, expected {expected}: the file is corrupt or not the published {name}")]
+    Checksum { path: PathBuf, name: String, expected: String, actual: String },
     #[error("{dir} has no {file} (nor {file}.gz)")]
     Missing { dir: PathBuf, file: String },
     #[error(
@@ -75,9 +49,7 @@ pub enum DataError {
          (or {DATA_DIR_ENV}).", attempts.join("\n  ")
     )]
     Download { file: String, attempts: Vec<String> },
-    #[error(
-        "cannot write {path}: {source} (is the cache directory writable? --data-dir uses another directory)"
-    )]
+    #[error("cannot write {path}: {source} (is the cache directory writable? --data-dir uses another directory)")]
     Unwritable {
         path: PathBuf,
         #[source]
@@ -107,10 +79,7 @@ pub struct DatasetSpec {
 }
 
 fn file(name: &str, sha256: &str) -> FileSpec {
-    FileSpec {
-        name: name.into(),
-        sha256: sha256.into(),
-    }
+    FileSpec { name: name.into(), sha256: sha256.into() }
 }
 
 impl DatasetSpec {
@@ -174,12 +143,7 @@ impl DatasetSpec {
     }
 
     fn files(&self) -> [&FileSpec; 4] {
-        [
-            &self.train_images,
-            &self.train_labels,
-            &self.test_images,
-            &self.test_labels,
-        ]
+        [&self.train_images, &self.train_labels, &self.test_images, &self.test_labels]
     }
 }
 
@@ -201,8 +165,7 @@ impl Split {
 
     /// Mean pixel value in [0, 1].
     pub fn mean_pixel(&self) -> f64 {
-        self.pixels.iter().map(|&p| p as u64).sum::<u64>() as f64
-            / (self.pixels.len() as f64 * 255.0)
+        self.pixels.iter().map(|&p| p as u64).sum::<u64>() as f64 / (self.pixels.len() as f64 * 255.0)
     }
 }
 
@@ -232,9 +195,7 @@ impl LoadOptions {
     /// vendored copy for MNIST, then download with a progress bar.
     pub fn for_cli(spec: &DatasetSpec, data_dir: Option<PathBuf>) -> Self {
         let data_dir = data_dir.or_else(|| std::env::var_os(DATA_DIR_ENV).map(PathBuf::from));
-        let vendored = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("data")
-            .join(&spec.name);
+        let vendored = Path::new(env!("CARGO_MANIFEST_DIR")).join("data").join(&spec.name);
         Self {
             data_dir,
             cache_dir: None,
@@ -255,10 +216,7 @@ pub fn user_cache_dir(dataset: &str) -> PathBuf {
 }
 
 pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The decompressed contents of `dir/<name>` or `dir/<name>.gz`, if either exists.
@@ -266,24 +224,15 @@ fn read_file(dir: &Path, name: &str) -> Result<Option<(PathBuf, Vec<u8>)>, DataE
     let gz = dir.join(format!("{name}.gz"));
     let plain = dir.join(name);
     if plain.is_file() {
-        let bytes = fs::read(&plain).map_err(|source| DataError::Unreadable {
-            path: plain.clone(),
-            source,
-        })?;
+        let bytes = fs::read(&plain).map_err(|source| DataError::Unreadable { path: plain.clone(), source })?;
         return Ok(Some((plain, bytes)));
     }
     if gz.is_file() {
-        let compressed = fs::read(&gz).map_err(|source| DataError::Unreadable {
-            path: gz.clone(),
-            source,
-        })?;
+        let compressed = fs::read(&gz).map_err(|source| DataError::Unreadable { path: gz.clone(), source })?;
         let mut bytes = Vec::new();
         GzDecoder::new(compressed.as_slice())
             .read_to_end(&mut bytes)
-            .map_err(|source| DataError::Gzip {
-                path: gz.clone(),
-                source,
-            })?;
+            .map_err(|source| DataError::Gzip { path: gz.clone(), source })?;
         return Ok(Some((gz, bytes)));
     }
     Ok(None)
@@ -314,8 +263,7 @@ fn load_dir(spec: &DatasetSpec, dir: &Path) -> Result<Option<Dataset>, DataError
             None => return Ok(None),
         }
     }
-    let [train_images, train_labels, test_images, test_labels]: [(PathBuf, Vec<u8>); 4] =
-        contents.try_into().unwrap();
+    let [train_images, train_labels, test_images, test_labels]: [(PathBuf, Vec<u8>); 4] = contents.try_into().unwrap();
     Ok(Some(Dataset {
         train: split(train_images, train_labels)?,
         test: split(test_images, test_labels)?,
@@ -340,32 +288,21 @@ fn split(
             cols,
         });
     }
-    Ok(Split {
-        pixels: images.data,
-        labels: labels.data,
-        count,
-        rows,
-        cols,
-    })
+    Ok(Split { pixels: images.data, labels: labels.data, count, rows, cols })
 }
 
 /// Loads a dataset from the first place that has it (see the module's documentation).
 pub fn load(spec: &DatasetSpec, options: &LoadOptions) -> Result<Dataset, DataError> {
     if let Some(dir) = &options.data_dir {
         return load_dir(spec, dir)?.ok_or_else(|| {
-            let missing = spec.files().into_iter().find(|f| {
-                !dir.join(&f.name).is_file() && !dir.join(format!("{}.gz", f.name)).is_file()
-            });
-            DataError::Missing {
-                dir: dir.clone(),
-                file: missing.map_or_else(String::new, |f| f.name.clone()),
-            }
+            let missing = spec
+                .files()
+                .into_iter()
+                .find(|f| !dir.join(&f.name).is_file() && !dir.join(format!("{}.gz", f.name)).is_file());
+            DataError::Missing { dir: dir.clone(), file: missing.map_or_else(String::new, |f| f.name.clone()) }
         });
     }
-    let cache = options
-        .cache_dir
-        .clone()
-        .unwrap_or_else(|| user_cache_dir(&spec.name));
+    let cache = options.cache_dir.clone().unwrap_or_else(|| user_cache_dir(&spec.name));
     // A damaged cache is repaired by the download below.
     if let Ok(Some(dataset)) = load_dir(spec, &cache) {
         return Ok(dataset);
@@ -376,24 +313,15 @@ pub fn load(spec: &DatasetSpec, options: &LoadOptions) -> Result<Dataset, DataEr
         return Ok(dataset);
     }
     if !options.download {
-        return Err(DataError::NotFound {
-            dataset: spec.name.clone(),
-            where_: cache.display().to_string(),
-        });
+        return Err(DataError::NotFound { dataset: spec.name.clone(), where_: cache.display().to_string() });
     }
-    fs::create_dir_all(&cache).map_err(|source| DataError::Unwritable {
-        path: cache.clone(),
-        source,
-    })?;
+    fs::create_dir_all(&cache).map_err(|source| DataError::Unwritable { path: cache.clone(), source })?;
     for file in spec.files() {
         match read_file(&cache, &file.name) {
             Ok(Some((path, bytes))) if verified(file, &path, &bytes).is_ok() => continue,
             // Absent, or damaged: what is in the cache was written by this program, so replace it.
             Ok(Some((path, _))) | Err(DataError::Gzip { path, .. }) => {
-                eprintln!(
-                    "warning: {} in the cache is damaged; fetching it again",
-                    path.display()
-                );
+                eprintln!("warning: {} in the cache is damaged; fetching it again", path.display());
                 let _ = fs::remove_file(path);
             }
             Ok(None) => {}
@@ -401,8 +329,6 @@ pub fn load(spec: &DatasetSpec, options: &LoadOptions) -> Result<Dataset, DataEr
         }
         download::fetch(&spec.mirrors, file, &cache, options.progress)?;
     }
-    load_dir(spec, &cache)?.ok_or_else(|| DataError::NotFound {
-        dataset: spec.name.clone(),
-        where_: cache.display().to_string(),
-    })
+    load_dir(spec, &cache)?
+        .ok_or_else(|| DataError::NotFound { dataset: spec.name.clone(), where_: cache.display().to_string() })
 }

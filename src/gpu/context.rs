@@ -43,27 +43,15 @@ pub struct AdapterSummary {
 
 impl From<wgpu::AdapterInfo> for AdapterSummary {
     fn from(info: wgpu::AdapterInfo) -> Self {
-        let driver = [info.driver, info.driver_info]
-            .into_iter()
-            .filter(|s| !s.is_empty())
-            .collect::<Vec<_>>()
-            .join(" ");
-        Self {
-            name: info.name,
-            backend: info.backend,
-            device_type: info.device_type,
-            driver,
-        }
+        let driver =
+            [info.driver, info.driver_info].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" ");
+        Self { name: info.name, backend: info.backend, device_type: info.device_type, driver }
     }
 }
 
 impl fmt::Display for AdapterSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} ({:?}, {:?}",
-            self.name, self.backend, self.device_type
-        )?;
+        write!(f, "{} ({:?}, {:?}", self.name, self.backend, self.device_type)?;
         if !self.driver.is_empty() {
             write!(f, ", {}", self.driver)?;
         }
@@ -97,12 +85,7 @@ fn new_instance(backends: wgpu::Backends) -> wgpu::Instance {
 pub async fn list_adapters() -> Vec<AdapterSummary> {
     let backends = backends_from_env();
     let instance = new_instance(backends);
-    instance
-        .enumerate_adapters(backends)
-        .await
-        .into_iter()
-        .map(|a| a.get_info().into())
-        .collect()
+    instance.enumerate_adapters(backends).await.into_iter().map(|a| a.get_info().into()).collect()
 }
 
 /// The order in which adapters are preferred when none is named: real GPUs before software ones.
@@ -116,13 +99,8 @@ fn preference(device_type: wgpu::DeviceType) -> u8 {
     }
 }
 
-async fn select_adapter(
-    instance: &wgpu::Instance,
-    backends: wgpu::Backends,
-) -> Result<wgpu::Adapter, GpuError> {
-    let wanted = std::env::var(ADAPTER_ENV)
-        .ok()
-        .filter(|s| !s.trim().is_empty());
+async fn select_adapter(instance: &wgpu::Instance, backends: wgpu::Backends) -> Result<wgpu::Adapter, GpuError> {
+    let wanted = std::env::var(ADAPTER_ENV).ok().filter(|s| !s.trim().is_empty());
     let mut adapters = instance.enumerate_adapters(backends).await;
     if adapters.is_empty() {
         // Some platforms (the browser) do not enumerate; ask for one instead.
@@ -135,16 +113,12 @@ async fn select_adapter(
         }
     }
     if adapters.is_empty() {
-        return Err(GpuError::NoAdapter {
-            backends: format!("{backends:?}"),
-        });
+        return Err(GpuError::NoAdapter { backends: format!("{backends:?}") });
     }
     match wanted {
         Some(wanted) => {
             let needle = wanted.to_lowercase();
-            let position = adapters
-                .iter()
-                .position(|a| a.get_info().name.to_lowercase().contains(&needle));
+            let position = adapters.iter().position(|a| a.get_info().name.to_lowercase().contains(&needle));
             match position {
                 Some(i) => Ok(adapters.swap_remove(i)),
                 None => {
@@ -187,20 +161,11 @@ impl Gpu {
             required_limits: required_limits(&adapter),
             ..Default::default()
         };
-        let (device, queue) =
-            adapter
-                .request_device(&desc)
-                .await
-                .map_err(|source| GpuError::Device {
-                    adapter: summary.name.clone(),
-                    source,
-                })?;
-        Ok(Self {
-            device,
-            queue,
-            adapter: summary,
-            kernels: KernelCache::default(),
-        })
+        let (device, queue) = adapter
+            .request_device(&desc)
+            .await
+            .map_err(|source| GpuError::Device { adapter: summary.name.clone(), source })?;
+        Ok(Self { device, queue, adapter: summary, kernels: KernelCache::default() })
     }
 
     /// [`Gpu::new`] for native code that has no async runtime.

@@ -31,12 +31,7 @@ pub struct KernelSpec {
 
 impl KernelSpec {
     pub fn new(shader: &'static Shader, entry: &'static str, storage: &'static [Access]) -> Self {
-        Self {
-            shader,
-            entry,
-            storage,
-            constants: Vec::new(),
-        }
+        Self { shader, entry, storage, constants: Vec::new() }
     }
 
     pub fn with(mut self, name: &'static str, value: f64) -> Self {
@@ -65,11 +60,7 @@ fn layout_entry(binding: u32, ty: wgpu::BufferBindingType) -> wgpu::BindGroupLay
     wgpu::BindGroupLayoutEntry {
         binding,
         visibility: wgpu::ShaderStages::COMPUTE,
-        ty: wgpu::BindingType::Buffer {
-            ty,
-            has_dynamic_offset: false,
-            min_binding_size: None,
-        },
+        ty: wgpu::BindingType::Buffer { ty, has_dynamic_offset: false, min_binding_size: None },
         count: None,
     }
 }
@@ -87,54 +78,39 @@ impl Gpu {
             .unwrap()
             .entry(spec.shader.name)
             .or_insert_with(|| {
-                self.device
-                    .create_shader_module(wgpu::ShaderModuleDescriptor {
-                        label: Some(spec.shader.name),
-                        source: wgpu::ShaderSource::Wgsl(spec.shader.source().into()),
-                    })
+                self.device.create_shader_module(wgpu::ShaderModuleDescriptor {
+                    label: Some(spec.shader.name),
+                    source: wgpu::ShaderSource::Wgsl(spec.shader.source().into()),
+                })
             })
             .clone();
         let mut entries = vec![layout_entry(0, wgpu::BufferBindingType::Uniform)];
         for (i, access) in spec.storage.iter().enumerate() {
             let read_only = *access == Access::Read;
-            entries.push(layout_entry(
-                i as u32 + 1,
-                wgpu::BufferBindingType::Storage { read_only },
-            ));
+            entries.push(layout_entry(i as u32 + 1, wgpu::BufferBindingType::Storage { read_only }));
         }
         let layout = self
             .device
-            .create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-                label: Some(&key),
-                entries: &entries,
-            });
-        let pipeline_layout = self
-            .device
-            .create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-                label: Some(&key),
-                bind_group_layouts: &[Some(&layout)],
-                immediate_size: 0,
-            });
-        let pipeline = self
-            .device
-            .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                label: Some(&key),
-                layout: Some(&pipeline_layout),
-                module: &module,
-                entry_point: Some(spec.entry),
-                compilation_options: wgpu::PipelineCompilationOptions {
-                    constants: &spec.constants,
-                    // Every kernel writes its workgroup memory before reading it.
-                    zero_initialize_workgroup_memory: false,
-                },
-                cache: None,
-            });
+            .create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor { label: Some(&key), entries: &entries });
+        let pipeline_layout = self.device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some(&key),
+            bind_group_layouts: &[Some(&layout)],
+            immediate_size: 0,
+        });
+        let pipeline = self.device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+            label: Some(&key),
+            layout: Some(&pipeline_layout),
+            module: &module,
+            entry_point: Some(spec.entry),
+            compilation_options: wgpu::PipelineCompilationOptions {
+                constants: &spec.constants,
+                // Every kernel writes its workgroup memory before reading it.
+                zero_initialize_workgroup_memory: false,
+            },
+            cache: None,
+        });
         let kernel = Arc::new(Kernel { pipeline, layout });
-        self.kernels
-            .kernels
-            .lock()
-            .unwrap()
-            .insert(key, kernel.clone());
+        self.kernels.kernels.lock().unwrap().insert(key, kernel.clone());
         kernel
     }
 
@@ -155,33 +131,21 @@ impl Gpu {
             spec.storage.len()
         );
         let kernel = self.kernel(spec);
-        let uniform = self
-            .device
-            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                label: Some(spec.entry),
-                contents: bytemuck::bytes_of(params),
-                usage: wgpu::BufferUsages::UNIFORM,
-            });
-        let mut entries = vec![wgpu::BindGroupEntry {
-            binding: 0,
-            resource: uniform.as_entire_binding(),
-        }];
+        let uniform = self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some(spec.entry),
+            contents: bytemuck::bytes_of(params),
+            usage: wgpu::BufferUsages::UNIFORM,
+        });
+        let mut entries = vec![wgpu::BindGroupEntry { binding: 0, resource: uniform.as_entire_binding() }];
         for (i, buffer) in buffers.iter().enumerate() {
-            entries.push(wgpu::BindGroupEntry {
-                binding: i as u32 + 1,
-                resource: buffer.as_entire_binding(),
-            });
+            entries.push(wgpu::BindGroupEntry { binding: i as u32 + 1, resource: buffer.as_entire_binding() });
         }
         let bind_group = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some(spec.entry),
             layout: &kernel.layout,
             entries: &entries,
         });
-        Dispatch {
-            pipeline: kernel.pipeline.clone(),
-            bind_group,
-            workgroups,
-        }
+        Dispatch { pipeline: kernel.pipeline.clone(), bind_group, workgroups }
     }
 }
 
@@ -213,10 +177,7 @@ const MAX_GROUPS_PER_DIM: u32 = 65535;
 /// and the kernel folds the two dimensions back into one index.
 pub fn grid_1d(n: usize, per_group: u32) -> [u32; 3] {
     let groups = (n as u64).div_ceil(per_group as u64);
-    assert!(
-        groups <= (MAX_GROUPS_PER_DIM as u64).pow(2),
-        "{n} elements is too many for one dispatch"
-    );
+    assert!(groups <= (MAX_GROUPS_PER_DIM as u64).pow(2), "{n} elements is too many for one dispatch");
     let groups = groups as u32;
     let x = groups.min(MAX_GROUPS_PER_DIM);
     [x, groups.div_ceil(x.max(1)), 1]

@@ -14,9 +14,8 @@ pub struct Tensor<T: bytemuck::Pod = f32> {
     _element: PhantomData<T>,
 }
 
-const USAGE: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE
-    .union(wgpu::BufferUsages::COPY_SRC)
-    .union(wgpu::BufferUsages::COPY_DST);
+const USAGE: wgpu::BufferUsages =
+    wgpu::BufferUsages::STORAGE.union(wgpu::BufferUsages::COPY_SRC).union(wgpu::BufferUsages::COPY_DST);
 
 /// Buffers are padded to whole 16-byte words: kernels may read any tensor as vec4s, and wgpu
 /// buffers cannot be empty.
@@ -34,50 +33,29 @@ impl<T: bytemuck::Pod> Tensor<T> {
             usage: USAGE,
             mapped_at_creation: false,
         });
-        Self {
-            buffer,
-            shape: shape.to_vec(),
-            _element: PhantomData,
-        }
+        Self { buffer, shape: shape.to_vec(), _element: PhantomData }
     }
 
     /// Uploads `data`, which must have as many elements as `shape` describes.
     pub fn from_slice(gpu: &Gpu, shape: &[usize], data: &[T]) -> Self {
         let len: usize = shape.iter().product();
-        assert_eq!(
-            data.len(),
-            len,
-            "{} values do not fill a tensor of shape {shape:?}",
-            data.len()
-        );
+        assert_eq!(data.len(), len, "{} values do not fill a tensor of shape {shape:?}", data.len());
         if !(len * size_of::<T>()).is_multiple_of(16) || len == 0 {
             let tensor = Self::zeros(gpu, shape);
             tensor.write(gpu, data);
             return tensor;
         }
-        let buffer = gpu
-            .device
-            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                label: None,
-                contents: bytemuck::cast_slice(data),
-                usage: USAGE,
-            });
-        Self {
-            buffer,
-            shape: shape.to_vec(),
-            _element: PhantomData,
-        }
+        let buffer = gpu.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: None,
+            contents: bytemuck::cast_slice(data),
+            usage: USAGE,
+        });
+        Self { buffer, shape: shape.to_vec(), _element: PhantomData }
     }
 
     /// Replaces the contents with `data` (same length), in queue order.
     pub fn write(&self, gpu: &Gpu, data: &[T]) {
-        assert_eq!(
-            data.len(),
-            self.len(),
-            "{} values for a tensor of shape {:?}",
-            data.len(),
-            self.shape
-        );
+        assert_eq!(data.len(), self.len(), "{} values for a tensor of shape {:?}", data.len(), self.shape);
         let mut bytes = bytemuck::cast_slice::<T, u8>(data).to_vec();
         bytes.resize(byte_size::<T>(self.len()) as usize, 0);
         gpu.queue.write_buffer(&self.buffer, 0, &bytes);
@@ -102,13 +80,9 @@ impl<T: bytemuck::Pod> Tensor<T> {
         gpu.wait();
         receiver
             .await
-            .map_err(|_| {
-                GpuError::ReadBack("the device was dropped before the copy finished".into())
-            })?
+            .map_err(|_| GpuError::ReadBack("the device was dropped before the copy finished".into()))?
             .map_err(|e| GpuError::ReadBack(e.to_string()))?;
-        let view = staging
-            .get_mapped_range(..)
-            .map_err(|e| GpuError::ReadBack(e.to_string()))?;
+        let view = staging.get_mapped_range(..).map_err(|e| GpuError::ReadBack(e.to_string()))?;
         let values = bytemuck::cast_slice::<u8, T>(&view[..self.len() * size_of::<T>()]).to_vec();
         drop(view);
         staging.unmap();
@@ -131,6 +105,17 @@ impl<T: bytemuck::Pod> Tensor<T> {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// The same buffer seen as elements of another type (e.g. a struct of hyper-parameters).
+    pub fn view<U: bytemuck::Pod>(&self) -> Tensor<U> {
+        let bytes = self.len() * size_of::<T>();
+        assert!(
+            bytes.is_multiple_of(size_of::<U>()),
+            "{bytes} bytes do not hold whole elements of {} bytes",
+            size_of::<U>()
+        );
+        Tensor { buffer: self.buffer.clone(), shape: vec![bytes / size_of::<U>()], _element: PhantomData }
     }
 
     pub fn buffer(&self) -> &wgpu::Buffer {

@@ -17,44 +17,18 @@ pub struct AdamHyper {
 }
 
 /// One Adam update of `param` from `grad`, with moment estimates `m` and `v`.
-pub fn update(
-    gpu: &Gpu,
-    hyper: &Tensor<AdamHyper>,
-    param: &Tensor,
-    grad: &Tensor,
-    m: &Tensor,
-    v: &Tensor,
-) -> Dispatch {
+pub fn update(gpu: &Gpu, hyper: &Tensor<AdamHyper>, param: &Tensor, grad: &Tensor, m: &Tensor, v: &Tensor) -> Dispatch {
     assert!(
-        [grad.len(), m.len(), v.len()]
-            .iter()
-            .all(|&n| n == param.len()),
+        [grad.len(), m.len(), v.len()].iter().all(|&n| n == param.len()),
         "adam: param, grad, m and v differ in size"
     );
     let spec = KernelSpec::new(
         &shaders::ADAM,
         "update",
-        &[
-            Access::Read,
-            Access::ReadWrite,
-            Access::Read,
-            Access::ReadWrite,
-            Access::ReadWrite,
-        ],
+        &[Access::Read, Access::ReadWrite, Access::Read, Access::ReadWrite, Access::ReadWrite],
     );
-    let buffers = [
-        hyper.buffer(),
-        param.buffer(),
-        grad.buffer(),
-        m.buffer(),
-        v.buffer(),
-    ];
-    gpu.dispatch(
-        &spec,
-        &(param.len() as u32),
-        &buffers,
-        grid_1d(param.len(), ELEMENTWISE_WORKGROUP),
-    )
+    let buffers = [hyper.buffer(), param.buffer(), grad.buffer(), m.buffer(), v.buffer()];
+    gpu.dispatch(&spec, &(param.len() as u32), &buffers, grid_1d(param.len(), ELEMENTWISE_WORKGROUP))
 }
 
 /// Advances the step count t by one.

@@ -15,10 +15,7 @@ struct Params {
 
 /// Packs u8 pixels four to a u32, little-endian, as `gather` reads them.
 pub fn pack_pixels(pixels: &[u8]) -> Vec<u32> {
-    pixels
-        .chunks(4)
-        .map(|c| c.iter().rev().fold(0u32, |word, &b| word << 8 | b as u32))
-        .collect()
+    pixels.chunks(4).map(|c| c.iter().rev().fold(0u32, |word, &b| word << 8 | b as u32)).collect()
 }
 
 /// out[dst_row + r] = images[order[b·rows + r]] / 255 for r < rows, where b = clock mod
@@ -34,40 +31,18 @@ pub fn gather(
 ) -> Dispatch {
     let cols = out.shape()[1];
     let batches_per_epoch = order.len() / rows;
-    assert!(
-        batches_per_epoch > 0,
-        "an epoch of {} images has no batch of {rows}",
-        order.len()
-    );
-    assert!(
-        dst_row + rows <= out.shape()[0],
-        "gather: rows {dst_row}..{} outside {:?}",
-        dst_row + rows,
-        out.shape()
-    );
+    assert!(batches_per_epoch > 0, "an epoch of {} images has no batch of {rows}", order.len());
+    assert!(dst_row + rows <= out.shape()[0], "gather: rows {dst_row}..{} outside {:?}", dst_row + rows, out.shape());
     let params = Params {
         rows: rows as u32,
         cols: cols as u32,
         dst_row: dst_row as u32,
         batches_per_epoch: batches_per_epoch as u32,
     };
-    let spec = KernelSpec::new(
-        &shaders::BATCH,
-        "gather",
-        &[Access::Read, Access::Read, Access::Read, Access::ReadWrite],
-    );
-    let buffers = [
-        clock.0.buffer(),
-        images.buffer(),
-        order.buffer(),
-        out.buffer(),
-    ];
-    gpu.dispatch(
-        &spec,
-        &params,
-        &buffers,
-        grid_1d(rows * cols, ELEMENTWISE_WORKGROUP),
-    )
+    let spec =
+        KernelSpec::new(&shaders::BATCH, "gather", &[Access::Read, Access::Read, Access::Read, Access::ReadWrite]);
+    let buffers = [clock.0.buffer(), images.buffer(), order.buffer(), out.buffer()];
+    gpu.dispatch(&spec, &params, &buffers, grid_1d(rows * cols, ELEMENTWISE_WORKGROUP))
 }
 
 /// dst[dst_row..dst_row + src rows] = src.
@@ -79,23 +54,9 @@ pub fn copy_rows(gpu: &Gpu, src: &Tensor, dst: &Tensor, dst_row: usize) -> Dispa
         src.shape(),
         dst.shape()
     );
-    let params = Params {
-        rows: rows as u32,
-        cols: cols as u32,
-        dst_row: dst_row as u32,
-        batches_per_epoch: 1,
-    };
-    let spec = KernelSpec::new(
-        &shaders::BATCH,
-        "copy_rows",
-        &[Access::Read, Access::ReadWrite],
-    );
-    gpu.dispatch(
-        &spec,
-        &params,
-        &[src.buffer(), dst.buffer()],
-        grid_1d(rows * cols, ELEMENTWISE_WORKGROUP),
-    )
+    let params = Params { rows: rows as u32, cols: cols as u32, dst_row: dst_row as u32, batches_per_epoch: 1 };
+    let spec = KernelSpec::new(&shaders::BATCH, "copy_rows", &[Access::Read, Access::ReadWrite]);
+    gpu.dispatch(&spec, &params, &[src.buffer(), dst.buffer()], grid_1d(rows * cols, ELEMENTWISE_WORKGROUP))
 }
 
 pub mod reference {

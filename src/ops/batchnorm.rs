@@ -17,21 +17,9 @@ struct Params {
 }
 
 fn params(x: &Tensor, features: usize) -> (Params, [u32; 3]) {
-    assert!(
-        x.shape().len() == 2 && x.shape()[1] == features,
-        "batchnorm input {:?} must be N×{features}",
-        x.shape()
-    );
-    let params = Params {
-        rows: x.shape()[0] as u32,
-        features: features as u32,
-        eps: EPS,
-        momentum: MOMENTUM,
-    };
-    (
-        params,
-        [(features as u32).div_ceil(ELEMENTWISE_WORKGROUP), 1, 1],
-    )
+    assert!(x.shape().len() == 2 && x.shape()[1] == features, "batchnorm input {:?} must be N×{features}", x.shape());
+    let params = Params { rows: x.shape()[0] as u32, features: features as u32, eps: EPS, momentum: MOMENTUM };
+    (params, [(features as u32).div_ceil(ELEMENTWISE_WORKGROUP), 1, 1])
 }
 
 /// Training: normalise by the batch statistics, keep them in `stats` ([mean; inv_std]) and move
@@ -46,70 +34,28 @@ pub fn forward_train(
     running: &Tensor,
 ) -> Dispatch {
     let (params, groups) = params(x, gamma.len());
-    assert!(
-        beta.len() == gamma.len()
-            && stats.len() == 2 * gamma.len()
-            && running.len() == 2 * gamma.len()
-    );
+    assert!(beta.len() == gamma.len() && stats.len() == 2 * gamma.len() && running.len() == 2 * gamma.len());
     assert_eq!(x.shape(), y.shape());
     let spec = KernelSpec::new(
         &shaders::BATCHNORM,
         "forward_train",
-        &[
-            Access::Read,
-            Access::Read,
-            Access::Read,
-            Access::ReadWrite,
-            Access::ReadWrite,
-            Access::ReadWrite,
-        ],
+        &[Access::Read, Access::Read, Access::Read, Access::ReadWrite, Access::ReadWrite, Access::ReadWrite],
     );
-    let buffers = [
-        x.buffer(),
-        gamma.buffer(),
-        beta.buffer(),
-        y.buffer(),
-        stats.buffer(),
-        running.buffer(),
-    ];
+    let buffers = [x.buffer(), gamma.buffer(), beta.buffer(), y.buffer(), stats.buffer(), running.buffer()];
     gpu.dispatch(&spec, &params, &buffers, groups)
 }
 
 /// Evaluation: normalise by the running statistics.
-pub fn forward_eval(
-    gpu: &Gpu,
-    x: &Tensor,
-    gamma: &Tensor,
-    beta: &Tensor,
-    y: &Tensor,
-    running: &Tensor,
-) -> Dispatch {
+pub fn forward_eval(gpu: &Gpu, x: &Tensor, gamma: &Tensor, beta: &Tensor, y: &Tensor, running: &Tensor) -> Dispatch {
     let (params, groups) = params(x, gamma.len());
     assert!(beta.len() == gamma.len() && running.len() == 2 * gamma.len());
     assert_eq!(x.shape(), y.shape());
     let spec = KernelSpec::new(
         &shaders::BATCHNORM,
         "forward_eval",
-        &[
-            Access::Read,
-            Access::Read,
-            Access::Read,
-            Access::ReadWrite,
-            Access::Read,
-        ],
+        &[Access::Read, Access::Read, Access::Read, Access::ReadWrite, Access::Read],
     );
-    gpu.dispatch(
-        &spec,
-        &params,
-        &[
-            x.buffer(),
-            gamma.buffer(),
-            beta.buffer(),
-            y.buffer(),
-            running.buffer(),
-        ],
-        groups,
-    )
+    gpu.dispatch(&spec, &params, &[x.buffer(), gamma.buffer(), beta.buffer(), y.buffer(), running.buffer()], groups)
 }
 
 /// Gradients for the input, gamma and beta of a training-mode forward pass.
@@ -126,9 +72,7 @@ pub fn backward(
 ) -> Dispatch {
     let (params, groups) = params(x, gamma.len());
     assert!(dx.shape() == x.shape() && dy.shape() == x.shape());
-    assert!(
-        dgamma.len() == gamma.len() && dbeta.len() == gamma.len() && stats.len() == 2 * gamma.len()
-    );
+    assert!(dgamma.len() == gamma.len() && dbeta.len() == gamma.len() && stats.len() == 2 * gamma.len());
     let spec = KernelSpec::new(
         &shaders::BATCHNORM,
         "backward",
@@ -142,15 +86,8 @@ pub fn backward(
             Access::ReadWrite,
         ],
     );
-    let buffers = [
-        x.buffer(),
-        gamma.buffer(),
-        stats.buffer(),
-        dy.buffer(),
-        dx.buffer(),
-        dgamma.buffer(),
-        dbeta.buffer(),
-    ];
+    let buffers =
+        [x.buffer(), gamma.buffer(), stats.buffer(), dy.buffer(), dx.buffer(), dgamma.buffer(), dbeta.buffer()];
     gpu.dispatch(&spec, &params, &buffers, groups)
 }
 
@@ -161,22 +98,13 @@ pub mod reference {
     fn moments(x: &[f32], features: usize) -> (Vec<f32>, Vec<f32>) {
         let rows = x.len() / features;
         let column = |f: usize| x.iter().skip(f).step_by(features);
-        let mean: Vec<f32> = (0..features)
-            .map(|f| column(f).sum::<f32>() / rows as f32)
-            .collect();
-        let var = (0..features)
-            .map(|f| column(f).map(|v| (v - mean[f]).powi(2)).sum::<f32>() / rows as f32)
-            .collect();
+        let mean: Vec<f32> = (0..features).map(|f| column(f).sum::<f32>() / rows as f32).collect();
+        let var = (0..features).map(|f| column(f).map(|v| (v - mean[f]).powi(2)).sum::<f32>() / rows as f32).collect();
         (mean, var)
     }
 
     /// Returns (y, stats = [mean; inv_std], updated running = [mean; var]).
-    pub fn forward_train(
-        x: &[f32],
-        gamma: &[f32],
-        beta: &[f32],
-        running: &[f32],
-    ) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+    pub fn forward_train(x: &[f32], gamma: &[f32], beta: &[f32], running: &[f32]) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
         let features = gamma.len();
         let rows = x.len() / features;
         let (mean, var) = moments(x, features);
@@ -193,8 +121,7 @@ pub mod reference {
         let mut new_running = running.to_vec();
         for f in 0..features {
             new_running[f] = (1.0 - MOMENTUM) * running[f] + MOMENTUM * mean[f];
-            new_running[features + f] =
-                (1.0 - MOMENTUM) * running[features + f] + MOMENTUM * var[f] * unbiased;
+            new_running[features + f] = (1.0 - MOMENTUM) * running[features + f] + MOMENTUM * var[f] * unbiased;
         }
         (y, [mean, inv_std].concat(), new_running)
     }
@@ -211,19 +138,11 @@ pub mod reference {
     }
 
     /// Returns (dx, dgamma, dbeta).
-    pub fn backward(
-        x: &[f32],
-        gamma: &[f32],
-        stats: &[f32],
-        dy: &[f32],
-    ) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+    pub fn backward(x: &[f32], gamma: &[f32], stats: &[f32], dy: &[f32]) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
         let features = gamma.len();
         let rows = x.len() / features;
-        let x_hat: Vec<f32> = x
-            .iter()
-            .enumerate()
-            .map(|(i, v)| (v - stats[i % features]) * stats[features + i % features])
-            .collect();
+        let x_hat: Vec<f32> =
+            x.iter().enumerate().map(|(i, v)| (v - stats[i % features]) * stats[features + i % features]).collect();
         let mut dgamma = vec![0.0; features];
         let mut dbeta = vec![0.0; features];
         for i in 0..x.len() {

@@ -12,38 +12,13 @@ struct Params {
 }
 
 /// grad = dL/dprob of L = BCE(prob, target), and losses[clock mod losses.len()] = L.
-pub fn bce(
-    gpu: &Gpu,
-    prob: &Tensor,
-    target: &Tensor,
-    grad: &Tensor,
-    clock: &Clock,
-    losses: &Tensor,
-) -> Dispatch {
-    assert!(
-        prob.len() == target.len() && prob.len() == grad.len(),
-        "bce: prob, target and grad differ in size"
-    );
+pub fn bce(gpu: &Gpu, prob: &Tensor, target: &Tensor, grad: &Tensor, clock: &Clock, losses: &Tensor) -> Dispatch {
+    assert!(prob.len() == target.len() && prob.len() == grad.len(), "bce: prob, target and grad differ in size");
     assert!(!losses.is_empty(), "bce needs a loss tensor");
-    const ACCESS: &[Access] = &[
-        Access::Read,
-        Access::Read,
-        Access::ReadWrite,
-        Access::ReadWrite,
-        Access::Read,
-    ];
+    const ACCESS: &[Access] = &[Access::Read, Access::Read, Access::ReadWrite, Access::ReadWrite, Access::Read];
     let spec = KernelSpec::new(&shaders::BCE, "main", ACCESS);
-    let params = Params {
-        n: prob.len() as u32,
-        slots: losses.len() as u32,
-    };
-    let buffers = [
-        prob.buffer(),
-        target.buffer(),
-        grad.buffer(),
-        losses.buffer(),
-        clock.0.buffer(),
-    ];
+    let params = Params { n: prob.len() as u32, slots: losses.len() as u32 };
+    let buffers = [prob.buffer(), target.buffer(), grad.buffer(), losses.buffer(), clock.0.buffer()];
     gpu.dispatch(&spec, &params, &buffers, [1, 1, 1])
 }
 
@@ -62,11 +37,7 @@ pub mod reference {
             .map(|(&p, &t)| -(t * clamped_log(p) + (1.0 - t) * clamped_log(1.0 - p)))
             .sum::<f32>()
             / n;
-        let grad = prob
-            .iter()
-            .zip(target)
-            .map(|(&p, &t)| (p - t) / (p * (1.0 - p)).max(1e-12) / n)
-            .collect();
+        let grad = prob.iter().zip(target).map(|(&p, &t)| (p - t) / (p * (1.0 - p)).max(1e-12) / n).collect();
         (loss, grad)
     }
 }

@@ -17,44 +17,13 @@ struct Params {
 
 /// out = input · mask / keep. Forward: input = x; backward: input = dy, with the same stream and
 /// clock value as the forward pass.
-pub fn apply(
-    gpu: &Gpu,
-    clock: &Clock,
-    stream: Stream,
-    keep: f32,
-    input: &Tensor,
-    out: &Tensor,
-) -> Dispatch {
-    assert!(
-        keep > 0.0 && keep <= 1.0,
-        "dropout keep probability must be in (0, 1], got {keep}"
-    );
-    assert_eq!(
-        input.len(),
-        out.len(),
-        "dropout input {:?} and output {:?} differ",
-        input.shape(),
-        out.shape()
-    );
-    let spec = KernelSpec::new(
-        &shaders::DROPOUT,
-        "main",
-        &[Access::Read, Access::Read, Access::ReadWrite],
-    );
-    let params = Params {
-        n: input.len() as u32,
-        seed: stream.seed,
-        stream: stream.id,
-        keep,
-        scale: 1.0 / keep,
-    };
+pub fn apply(gpu: &Gpu, clock: &Clock, stream: Stream, keep: f32, input: &Tensor, out: &Tensor) -> Dispatch {
+    assert!(keep > 0.0 && keep <= 1.0, "dropout keep probability must be in (0, 1], got {keep}");
+    assert_eq!(input.len(), out.len(), "dropout input {:?} and output {:?} differ", input.shape(), out.shape());
+    let spec = KernelSpec::new(&shaders::DROPOUT, "main", &[Access::Read, Access::Read, Access::ReadWrite]);
+    let params = Params { n: input.len() as u32, seed: stream.seed, stream: stream.id, keep, scale: 1.0 / keep };
     let buffers = [clock.0.buffer(), input.buffer(), out.buffer()];
-    gpu.dispatch(
-        &spec,
-        &params,
-        &buffers,
-        grid_1d(input.len(), ELEMENTWISE_WORKGROUP),
-    )
+    gpu.dispatch(&spec, &params, &buffers, grid_1d(input.len(), ELEMENTWISE_WORKGROUP))
 }
 
 pub mod reference {
@@ -62,10 +31,6 @@ pub mod reference {
 
     pub fn apply(key: RngKey, keep: f32, input: &[f32]) -> Vec<f32> {
         let scale = 1.0 / keep;
-        input
-            .iter()
-            .enumerate()
-            .map(|(i, &x)| if key.keeps(i, keep) { x * scale } else { 0.0 })
-            .collect()
+        input.iter().enumerate().map(|(i, &x)| if key.keeps(i, keep) { x * scale } else { 0.0 }).collect()
     }
 }

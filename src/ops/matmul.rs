@@ -22,17 +22,11 @@ impl Layout {
 
     /// (M, K, N) of op(A)·op(B) given the stored shapes of A and B.
     fn dims(self, a: &[usize], b: &[usize]) -> (usize, usize, usize) {
-        assert!(
-            a.len() == 2 && b.len() == 2,
-            "matmul takes matrices, got {a:?} and {b:?}"
-        );
+        assert!(a.len() == 2 && b.len() == 2, "matmul takes matrices, got {a:?} and {b:?}");
         let (ta, tb) = self.transposes();
         let (m, ka) = if ta { (a[1], a[0]) } else { (a[0], a[1]) };
         let (kb, n) = if tb { (b[1], b[0]) } else { (b[0], b[1]) };
-        assert_eq!(
-            ka, kb,
-            "matmul {self:?}: inner dimensions of {a:?} and {b:?} differ"
-        );
+        assert_eq!(ka, kb, "matmul {self:?}: inner dimensions of {a:?} and {b:?} differ");
         (m, ka, n)
     }
 }
@@ -75,35 +69,18 @@ pub fn matmul(
         assert_eq!(bias.len(), n, "matmul bias must have {n} values");
     }
     let (ta, tb) = layout.transposes();
-    let spec = KernelSpec::new(
-        &shaders::MATMUL,
-        "main",
-        &[Access::Read, Access::Read, Access::Read, Access::ReadWrite],
-    )
-    .with("TRANS_A", ta as u8 as f64)
-    .with("TRANS_B", tb as u8 as f64)
-    .with("HAS_BIAS", bias.is_some() as u8 as f64)
-    .with("ALIGNED", aligned(layout, m, k, n) as u8 as f64)
-    .with("ACT", act.code() as f64);
-    let params = Params {
-        m: m as u32,
-        n: n as u32,
-        k: k as u32,
-        slope: act.slope(),
-    };
+    let spec =
+        KernelSpec::new(&shaders::MATMUL, "main", &[Access::Read, Access::Read, Access::Read, Access::ReadWrite])
+            .with("TRANS_A", ta as u8 as f64)
+            .with("TRANS_B", tb as u8 as f64)
+            .with("HAS_BIAS", bias.is_some() as u8 as f64)
+            .with("ALIGNED", aligned(layout, m, k, n) as u8 as f64)
+            .with("ACT", act.code() as f64);
+    let params = Params { m: m as u32, n: n as u32, k: k as u32, slope: act.slope() };
     // Without a bias any buffer fills the binding; the kernel does not read it.
     let bias = bias.unwrap_or(a).buffer();
-    let groups = [
-        (n as u32).div_ceil(TILE_COLS),
-        (m as u32).div_ceil(TILE_ROWS),
-        1,
-    ];
-    gpu.dispatch(
-        &spec,
-        &params,
-        &[a.buffer(), b.buffer(), bias, c.buffer()],
-        groups,
-    )
+    let groups = [(n as u32).div_ceil(TILE_COLS), (m as u32).div_ceil(TILE_ROWS), 1];
+    gpu.dispatch(&spec, &params, &[a.buffer(), b.buffer(), bias, c.buffer()], groups)
 }
 
 pub mod reference {

@@ -12,66 +12,29 @@ struct Params {
 }
 
 fn params(pieces: &Tensor, units: &[usize]) -> Params {
-    assert!(
-        units.len() == 2 && pieces.shape().len() == 2,
-        "maxout works on matrices"
-    );
+    assert!(units.len() == 2 && pieces.shape().len() == 2, "maxout works on matrices");
     let (rows, count) = (units[0], units[1]);
     let k = pieces.shape()[1] / count.max(1);
-    assert_eq!(
-        pieces.shape(),
-        [rows, count * k],
-        "maxout pieces must be rows × (units·k)"
-    );
-    Params {
-        rows: rows as u32,
-        units: count as u32,
-        k: k as u32,
-    }
+    assert_eq!(pieces.shape(), [rows, count * k], "maxout pieces must be rows × (units·k)");
+    Params { rows: rows as u32, units: count as u32, k: k as u32 }
 }
 
 /// y[r, u] = max_j z[r, u·k + j], and the winning j.
 pub fn forward(gpu: &Gpu, pieces: &Tensor, units: &Tensor, argmax: &Tensor<u32>) -> Dispatch {
     let params = params(pieces, units.shape());
-    assert_eq!(
-        argmax.shape(),
-        units.shape(),
-        "maxout argmax has one index per unit"
-    );
-    let spec = KernelSpec::new(
-        &shaders::MAXOUT,
-        "forward",
-        &[Access::Read, Access::ReadWrite, Access::ReadWrite],
-    );
+    assert_eq!(argmax.shape(), units.shape(), "maxout argmax has one index per unit");
+    let spec = KernelSpec::new(&shaders::MAXOUT, "forward", &[Access::Read, Access::ReadWrite, Access::ReadWrite]);
     let buffers = [pieces.buffer(), units.buffer(), argmax.buffer()];
-    gpu.dispatch(
-        &spec,
-        &params,
-        &buffers,
-        grid_1d(units.len(), ELEMENTWISE_WORKGROUP),
-    )
+    gpu.dispatch(&spec, &params, &buffers, grid_1d(units.len(), ELEMENTWISE_WORKGROUP))
 }
 
 /// dz[r, u·k + j] = dy[r, u] where j won, else 0.
 pub fn backward(gpu: &Gpu, d_units: &Tensor, argmax: &Tensor<u32>, d_pieces: &Tensor) -> Dispatch {
     let params = params(d_pieces, d_units.shape());
-    assert_eq!(
-        argmax.shape(),
-        d_units.shape(),
-        "maxout argmax has one index per unit"
-    );
-    let spec = KernelSpec::new(
-        &shaders::MAXOUT,
-        "backward",
-        &[Access::Read, Access::Read, Access::ReadWrite],
-    );
+    assert_eq!(argmax.shape(), d_units.shape(), "maxout argmax has one index per unit");
+    let spec = KernelSpec::new(&shaders::MAXOUT, "backward", &[Access::Read, Access::Read, Access::ReadWrite]);
     let buffers = [d_units.buffer(), argmax.buffer(), d_pieces.buffer()];
-    gpu.dispatch(
-        &spec,
-        &params,
-        &buffers,
-        grid_1d(d_pieces.len(), ELEMENTWISE_WORKGROUP),
-    )
+    gpu.dispatch(&spec, &params, &buffers, grid_1d(d_pieces.len(), ELEMENTWISE_WORKGROUP))
 }
 
 pub mod reference {

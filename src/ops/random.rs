@@ -37,53 +37,19 @@ pub struct Stream {
     pub id: u32,
 }
 
-fn fill(
-    gpu: &Gpu,
-    entry: &'static str,
-    clock: &Clock,
-    stream: Stream,
-    a: f32,
-    b: f32,
-    out: &Tensor,
-) -> Dispatch {
+fn fill(gpu: &Gpu, entry: &'static str, clock: &Clock, stream: Stream, a: f32, b: f32, out: &Tensor) -> Dispatch {
     let spec = KernelSpec::new(&shaders::RANDOM, entry, &[Access::Read, Access::ReadWrite]);
-    let params = Params {
-        n: out.len() as u32,
-        seed: stream.seed,
-        stream: stream.id,
-        _pad: 0,
-        a,
-        b,
-    };
-    gpu.dispatch(
-        &spec,
-        &params,
-        &[clock.0.buffer(), out.buffer()],
-        grid_1d(out.len(), ELEMENTWISE_WORKGROUP),
-    )
+    let params = Params { n: out.len() as u32, seed: stream.seed, stream: stream.id, _pad: 0, a, b };
+    gpu.dispatch(&spec, &params, &[clock.0.buffer(), out.buffer()], grid_1d(out.len(), ELEMENTWISE_WORKGROUP))
 }
 
 /// Fills `out` with values uniform in [lo, hi).
-pub fn uniform(
-    gpu: &Gpu,
-    clock: &Clock,
-    stream: Stream,
-    lo: f32,
-    hi: f32,
-    out: &Tensor,
-) -> Dispatch {
+pub fn uniform(gpu: &Gpu, clock: &Clock, stream: Stream, lo: f32, hi: f32, out: &Tensor) -> Dispatch {
     fill(gpu, "fill_uniform", clock, stream, lo, hi, out)
 }
 
 /// Fills `out` with normal(mean, std) values.
-pub fn normal(
-    gpu: &Gpu,
-    clock: &Clock,
-    stream: Stream,
-    mean: f32,
-    std: f32,
-    out: &Tensor,
-) -> Dispatch {
+pub fn normal(gpu: &Gpu, clock: &Clock, stream: Stream, mean: f32, std: f32, out: &Tensor) -> Dispatch {
     fill(gpu, "fill_normal", clock, stream, mean, std, out)
 }
 

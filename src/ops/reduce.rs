@@ -12,27 +12,10 @@ struct Params {
 
 /// sums[j] = Σ_i x[i, j].
 pub fn column_sums(gpu: &Gpu, x: &Tensor, sums: &Tensor) -> Dispatch {
-    assert!(
-        x.shape().len() == 2 && sums.len() == x.shape()[1],
-        "column_sums: {:?} into {:?}",
-        x.shape(),
-        sums.shape()
-    );
-    let params = Params {
-        rows: x.shape()[0] as u32,
-        cols: x.shape()[1] as u32,
-    };
-    let spec = KernelSpec::new(
-        &shaders::REDUCE,
-        "column_sums",
-        &[Access::Read, Access::ReadWrite],
-    );
-    gpu.dispatch(
-        &spec,
-        &params,
-        &[x.buffer(), sums.buffer()],
-        [params.cols.div_ceil(ELEMENTWISE_WORKGROUP), 1, 1],
-    )
+    assert!(x.shape().len() == 2 && sums.len() == x.shape()[1], "column_sums: {:?} into {:?}", x.shape(), sums.shape());
+    let params = Params { rows: x.shape()[0] as u32, cols: x.shape()[1] as u32 };
+    let spec = KernelSpec::new(&shaders::REDUCE, "column_sums", &[Access::Read, Access::ReadWrite]);
+    gpu.dispatch(&spec, &params, &[x.buffer(), sums.buffer()], [params.cols.div_ceil(ELEMENTWISE_WORKGROUP), 1, 1])
 }
 
 pub mod reference {

@@ -17,39 +17,12 @@ pub struct SgdHyper {
 }
 
 /// param -= lr · (momentum · velocity + grad + weight_decay · param), velocity updated.
-pub fn update(
-    gpu: &Gpu,
-    hyper: &Tensor<SgdHyper>,
-    param: &Tensor,
-    grad: &Tensor,
-    velocity: &Tensor,
-) -> Dispatch {
-    assert!(
-        param.len() == grad.len() && param.len() == velocity.len(),
-        "sgd: param, grad and velocity differ in size"
-    );
-    let spec = KernelSpec::new(
-        &shaders::SGD,
-        "update",
-        &[
-            Access::Read,
-            Access::ReadWrite,
-            Access::Read,
-            Access::ReadWrite,
-        ],
-    );
-    let buffers = [
-        hyper.buffer(),
-        param.buffer(),
-        grad.buffer(),
-        velocity.buffer(),
-    ];
-    gpu.dispatch(
-        &spec,
-        &(param.len() as u32),
-        &buffers,
-        grid_1d(param.len(), ELEMENTWISE_WORKGROUP),
-    )
+pub fn update(gpu: &Gpu, hyper: &Tensor<SgdHyper>, param: &Tensor, grad: &Tensor, velocity: &Tensor) -> Dispatch {
+    assert!(param.len() == grad.len() && param.len() == velocity.len(), "sgd: param, grad and velocity differ in size");
+    let spec =
+        KernelSpec::new(&shaders::SGD, "update", &[Access::Read, Access::ReadWrite, Access::Read, Access::ReadWrite]);
+    let buffers = [hyper.buffer(), param.buffer(), grad.buffer(), velocity.buffer()];
+    gpu.dispatch(&spec, &(param.len() as u32), &buffers, grid_1d(param.len(), ELEMENTWISE_WORKGROUP))
 }
 
 /// The learning-rate schedule's step: lr = max(lr / lr_decay, lr_min).

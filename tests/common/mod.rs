@@ -48,13 +48,7 @@ pub fn download<T: bytemuck::Pod>(gpu: &Gpu, t: &Tensor<T>) -> Vec<T> {
 
 /// Asserts |got - want| <= atol + rtol·|want| everywhere, naming the worst element.
 pub fn assert_close(what: &str, got: &[f32], want: &[f32], atol: f32, rtol: f32) {
-    assert_eq!(
-        got.len(),
-        want.len(),
-        "{what}: {} values, expected {}",
-        got.len(),
-        want.len()
-    );
+    assert_eq!(got.len(), want.len(), "{what}: {} values, expected {}", got.len(), want.len());
     let mut worst: Option<(usize, f32)> = None;
     for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
         let excess = (g - w).abs() - (atol + rtol * w.abs());
@@ -64,20 +58,12 @@ pub fn assert_close(what: &str, got: &[f32], want: &[f32], atol: f32, rtol: f32)
         }
     }
     if let Some((i, _)) = worst {
-        panic!(
-            "{what}: element {i} is {}, expected {} (atol {atol}, rtol {rtol})",
-            got[i], want[i]
-        );
+        panic!("{what}: element {i} is {}, expected {} (atol {atol}, rtol {rtol})", got[i], want[i]);
     }
 }
 
 /// Central differences of a scalar function at chosen coordinates of x, in f64.
-pub fn numeric_gradient(
-    f: impl Fn(&[f32]) -> f64,
-    x: &[f32],
-    coords: &[usize],
-    h: f32,
-) -> Vec<f64> {
+pub fn numeric_gradient(f: impl Fn(&[f32]) -> f64, x: &[f32], coords: &[usize], h: f32) -> Vec<f64> {
     coords
         .iter()
         .map(|&i| {

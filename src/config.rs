@@ -1,0 +1,163 @@
+//! Training configurations and the presets that reproduce the reference implementations.
+
+use crate::nn::{Init, LayerSpec};
+use crate::ops::activation::Activation;
+use crate::optim::OptimizerConfig;
+
+/// The generator's input noise.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Noise {
+    Normal { std: f32 },
+    Uniform { lo: f32, hi: f32 },
+}
+
+/// Targets for real images in the discriminator's loss (fakes always have 0).
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum RealLabels {
+    Hard,
+    /// One-sided label smoothing: targets uniform in [lo, hi).
+    Soft {
+        lo: f32,
+        hi: f32,
+    },
+}
+
+/// Which network is updated first in a step; both see the same batch and noise.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Order {
+    GeneratorFirst,
+    DiscriminatorFirst,
+}
+
+/// Momentum rising linearly from `start` (epoch 1) to `end` (epoch `epochs`), as pylearn2's
+/// MomentumAdjustor; applied to an SGD optimizer at the start of each epoch.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct MomentumRamp {
+    pub start: f32,
+    pub end: f32,
+    pub epochs: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Config {
+    pub preset: String,
+    pub seed: u32,
+    pub batch: usize,
+    pub epochs: usize,
+    pub z_dim: usize,
+    pub noise: Noise,
+    /// Hidden layers of G; a linear layer to the image and a sigmoid follow.
+    pub generator: Vec<LayerSpec>,
+    pub generator_init: Init,
+    /// Hidden layers of D; a linear layer to one unit and a sigmoid follow.
+    pub discriminator: Vec<LayerSpec>,
+    pub discriminator_init: Init,
+    pub optimizer_g: OptimizerConfig,
+    pub optimizer_d: OptimizerConfig,
+    pub momentum_ramp: Option<MomentumRamp>,
+    pub real_labels: RealLabels,
+    pub order: Order,
+}
+
+pub const PRESETS: [&str; 4] = ["seed-baseline", "seed", "paper", "tuned"];
+
+fn linear(outputs: usize, activation: Activation) -> LayerSpec {
+    LayerSpec::Linear { outputs, activation }
+}
+
+fn seed_generator(batchnorm: bool) -> Vec<LayerSpec> {
+    if batchnorm {
+        let hidden = |n| {
+            [
+                linear(n, Activation::Identity),
+                LayerSpec::BatchNorm,
+                LayerSpec::Activation { activation: Activation::Relu },
+            ]
+        };
+        [hidden(256), hidden(512)].concat()
+    } else {
+        vec![linear(256, Activation::Relu), linear(512, Activation::Relu)]
+    }
+}
+
+fn seed_discriminator() -> Vec<LayerSpec> {
+    vec![
+        LayerSpec::Maxout { units: 512, pieces: 3 },
+        LayerSpec::Dropout { keep: 0.5 },
+        LayerSpec::Maxout { units: 256, pieces: 3 },
+    ]
+}
+
+impl Config {
+    /// A preset by name (see [`PRESETS`] and README.md).
+    pub fn preset(name: &str) -> Option<Self> {
+        let seed = Config {
+            preset: name.into(),
+            seed: 0,
+            batch: 64,
+            epochs: 30,
+            z_dim: 100,
+            noise: Noise::Normal { std: 1.0 },
+            generator: seed_generator(true),
+            generator_init: Init::PyTorch,
+            discriminator: seed_discriminator(),
+            discriminator_init: Init::PyTorch,
+            optimizer_g: OptimizerConfig::adam(2e-4, 0.9),
+            optimizer_d: OptimizerConfig::sgd(2e-4, 0.9),
+            momentum_ramp: None,
+            real_labels: RealLabels::Soft { lo: 0.9, hi: 1.0 },
+            order: Order::GeneratorFirst,
+        };
+        Some(match name {
+            "seed" => seed,
+            "seed-baseline" => Config {
+                generator: seed_generator(false),
+                optimizer_g: OptimizerConfig::sgd(0.01, 0.9),
+                optimizer_d: OptimizerConfig::sgd(0.01, 0.9),
+                real_labels: RealLabels::Hard,
+                ..seed
+            },
+            "tuned" => Config {
+                epochs: 10,
+                optimizer_g: OptimizerConfig::adam(2e-4, 0.5),
+                optimizer_d: OptimizerConfig::adam(2e-4, 0.5),
+                ..seed
+            },
+            "paper" => {
+                let sgd = OptimizerConfig::Sgd {
+                    lr: 0.1,
+                    momentum: 0.5,
+                    weight_decay: 0.0,
+                    lr_decay: 1.000004,
+                    lr_min: 1e-6,
+                };
+                let half = 3f32.sqrt();
+                Config {
+                    batch: 100,
+                    epochs: 250,
+                    noise: Noise::Uniform { lo: -half, hi: half },
+                    generator: vec![linear(1200, Activation::Relu), linear(1200, Activation::Relu)],
+                    generator_init: Init::Uniform { range: 0.05 },
+                    discriminator: vec![
+                        LayerSpec::Dropout { keep: 0.8 },
+                        LayerSpec::Maxout { units: 240, pieces: 5 },
+                        LayerSpec::Dropout { keep: 0.5 },
+                        LayerSpec::Maxout { units: 240, pieces: 5 },
+                        LayerSpec::Dropout { keep: 0.5 },
+                    ],
+                    discriminator_init: Init::Uniform { range: 0.005 },
+                    optimizer_g: sgd.clone(),
+                    optimizer_d: sgd,
+                    momentum_ramp: Some(MomentumRamp { start: 0.5, end: 0.7, epochs: 250 }),
+                    real_labels: RealLabels::Hard,
+                    order: Order::DiscriminatorFirst,
+                    ..seed
+                }
+            }
+            _ => return None,
+        })
+    }
+}

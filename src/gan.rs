@@ -1,0 +1,195 @@
+//! The GAN's training step and sampling, as graph operations: the math of one step, in order.
+
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+
+use crate::config::{Config, Noise, Order, RealLabels};
+use crate::graph::{Graph, Id, Op};
+use crate::nn::{LayerSpec, Mode, Network, Pass};
+use crate::ops::activation::Activation;
+use crate::optim::Optimizer;
+use crate::rng::RngKey;
+
+/// Random streams of the step that belong to no layer (layers use network index << 16 | ...).
+const NOISE_STREAM: u32 = 1;
+const LABEL_STREAM: u32 = 2;
+const SAMPLE_NOISE_STREAM: u32 = 3;
+
+/// Sizes that come from the data rather than the configuration.
+#[derive(Clone, Copy, Debug)]
+pub struct Shapes {
+    /// Pixels per image (784 for MNIST).
+    pub pixels: usize,
+    /// Training images on the GPU.
+    pub train_count: usize,
+    /// Steps whose losses the history buffers hold before they wrap.
+    pub loss_slots: usize,
+    /// Images generated from the fixed sample noise.
+    pub samples: usize,
+}
+
+/// Values to load into a fresh state: f32 tensors and u32 tensors.
+pub struct InitialValues {
+    pub f32s: Vec<(Id, Vec<f32>)>,
+    pub u32s: Vec<(Id, Vec<u32>)>,
+}
+
+pub struct Gan {
+    pub config: Config,
+    pub shapes: Shapes,
+    pub graph: Graph,
+    pub generator: Network,
+    pub discriminator: Network,
+    pub optimizer_g: Optimizer,
+    pub optimizer_d: Optimizer,
+    /// Training images, u8 packed four to a u32.
+    pub images: Id,
+    /// The epoch's order of the training images.
+    pub order: Id,
+    pub g_losses: Id,
+    pub d_losses: Id,
+    /// One training step: a G update and a D update, then the clock moves on.
+    pub train_step: Vec<Op>,
+    pub sample_noise: Id,
+    pub samples: Id,
+    /// G in evaluation mode on the fixed sample noise.
+    pub sample: Vec<Op>,
+    real_targets: Option<Id>,
+    d_targets: Id,
+    g_targets: Id,
+}
+
+impl Gan {
+    pub fn new(config: &Config, shapes: Shapes) -> Self {
+        let b = config.batch;
+        assert!(shapes.pixels.is_multiple_of(4), "images are packed four pixels to a word");
+        let mut graph = Graph::new(config.seed);
+        let g_specs = [
+            config.generator.clone(),
+            vec![LayerSpec::Linear { outputs: shapes.pixels, activation: Activation::Sigmoid }],
+        ]
+        .concat();
+        let d_specs =
+            [config.discriminator.clone(), vec![LayerSpec::Linear { outputs: 1, activation: Activation::Sigmoid }]]
+                .concat();
+        let generator = Network::new(&mut graph, "G", 1, config.z_dim, &g_specs, config.generator_init);
+        let discriminator = Network::new(&mut graph, "D", 2, shapes.pixels, &d_specs, config.discriminator_init);
+        let optimizer_g = Optimizer::new(&mut graph, "G.optimizer", config.optimizer_g.clone(), &generator.params());
+        let optimizer_d =
+            Optimizer::new(&mut graph, "D.optimizer", config.optimizer_d.clone(), &discriminator.params());
+
+        let images = graph.tensor_u32("images", &[shapes.train_count * shapes.pixels / 4]);
+        let order = graph.tensor_u32("order", &[shapes.train_count]);
+        let g_losses = graph.tensor("G.losses", &[shapes.loss_slots]);
+        let d_losses = graph.tensor("D.losses", &[shapes.loss_slots]);
+        let z = graph.tensor("z", &[b, config.z_dim]);
+        let d_input = graph.tensor("D.input", &[2 * b, shapes.pixels]);
+        let g_targets = graph.tensor("G.targets", &[b, 1]);
+        let d_targets = graph.tensor("D.targets", &[2 * b, 1]);
+        let real_targets =
+            matches!(config.real_labels, RealLabels::Soft { .. }).then(|| graph.tensor("D.real_targets", &[b, 1]));
+
+        // G(z), then D on it for G's loss: D's parameters get no gradient, G's input none.
+        let g = generator.apply(&mut graph, z, None, Mode::Train, true, false, 0);
+        let d_on_fake = discriminator.apply(&mut graph, g.output, Some(g.d_output), Mode::Train, false, true, 0);
+        debug_assert_eq!(d_on_fake.d_input, Some(g.d_output));
+        // D on [real; fake] for D's loss, fake taken as G made it at the start of the step.
+        let d_on_both = discriminator.apply(&mut graph, d_input, None, Mode::Train, true, false, 1);
+
+        let mut noise = vec![match config.noise {
+            Noise::Normal { std } => Op::Normal { stream: NOISE_STREAM, mean: 0.0, std, out: z },
+            Noise::Uniform { lo, hi } => Op::Uniform { stream: NOISE_STREAM, lo, hi, out: z },
+        }];
+        noise.extend(g.forward.iter().cloned());
+
+        let g_step = update(&d_on_fake, g_targets, g_losses, &g.backward, &optimizer_g);
+
+        let mut d_step = vec![
+            Op::Gather { images, order, rows: b, dst_row: 0, out: d_input },
+            Op::CopyRows { src: g.output, dst: d_input, dst_row: b },
+        ];
+        if let (Some(real), RealLabels::Soft { lo, hi }) = (real_targets, config.real_labels) {
+            d_step.push(Op::Uniform { stream: LABEL_STREAM, lo, hi, out: real });
+            d_step.push(Op::CopyRows { src: real, dst: d_targets, dst_row: 0 });
+        }
+        d_step.extend(update(&d_on_both, d_targets, d_losses, &[], &optimizer_d));
+
+        let mut train_step = noise;
+        match config.order {
+            Order::GeneratorFirst => {
+                train_step.extend(g_step);
+                train_step.extend(d_step);
+            }
+            Order::DiscriminatorFirst => {
+                train_step.extend(d_step);
+                train_step.extend(g_step);
+            }
+        }
+        train_step.push(Op::Advance);
+
+        let sample_noise = graph.tensor("samples.z", &[shapes.samples, config.z_dim]);
+        let sampled = generator.apply(&mut graph, sample_noise, None, Mode::Eval, false, false, 2);
+        Gan {
+            config: config.clone(),
+            shapes,
+            generator,
+            discriminator,
+            optimizer_g,
+            optimizer_d,
+            images,
+            order,
+            g_losses,
+            d_losses,
+            train_step,
+            sample_noise,
+            samples: sampled.output,
+            sample: sampled.forward,
+            real_targets,
+            d_targets,
+            g_targets,
+            graph,
+        }
+    }
+
+    /// Starting values of everything that does not start at zero: parameters, running
+    /// statistics, optimizer hyper-parameters, targets and the fixed sample noise.
+    pub fn initial_values(&self) -> InitialValues {
+        let mut rng = StdRng::seed_from_u64(self.config.seed as u64);
+        let mut f32s = self.generator.initial_values(&self.graph, &mut rng);
+        f32s.extend(self.discriminator.initial_values(&self.graph, &mut rng));
+        let b = self.config.batch;
+        f32s.push((self.g_targets, vec![1.0; b]));
+        if self.real_targets.is_none() {
+            f32s.push((self.d_targets, [vec![1.0; b], vec![0.0; b]].concat()));
+        }
+        // The reference's fixed noise for sample grids: Gaussian with variance 0.1.
+        let key = RngKey { seed: self.config.seed, stream: SAMPLE_NOISE_STREAM, step: 0 };
+        let n = self.shapes.samples * self.config.z_dim;
+        f32s.push((self.sample_noise, (0..n).map(|i| key.normal(i, 0.0, 0.1f32.sqrt())).collect()));
+        let u32s = vec![
+            (self.optimizer_g.hyper, self.optimizer_g.initial_hyper()),
+            (self.optimizer_d.hyper, self.optimizer_d.initial_hyper()),
+        ];
+        InitialValues { f32s, u32s }
+    }
+}
+
+/// The discriminator's pass, its BCE against `target` (loss kept in `losses`), the backward pass,
+/// `then` (the generator's backward, for G's update), and the optimizer's update.
+fn update(judged: &Pass, target: Id, losses: Id, then: &[Op], optimizer: &Optimizer) -> Vec<Op> {
+    let mut ops = judged.forward.clone();
+    ops.push(Op::Bce { prob: judged.output, target, grad: judged.d_output, losses });
+    ops.extend(judged.backward.iter().cloned());
+    ops.extend(then.iter().cloned());
+    ops.extend(optimizer.step());
+    ops
+}
+
+/// The order of the training images in `epoch`: a shuffle determined by the seed and the epoch,
+/// so a resumed run sees the same order without storing it.
+pub fn epoch_order(seed: u32, epoch: usize, count: usize) -> Vec<u32> {
+    use rand::seq::SliceRandom;
+    let mut order: Vec<u32> = (0..count as u32).collect();
+    order.shuffle(&mut StdRng::seed_from_u64((seed as u64) << 32 | epoch as u64));
+    order
+}

@@ -1,0 +1,152 @@
+//! Runs a graph on the GPU: one buffer per tensor, one prepared dispatch per operation.
+
+use super::{CLOCK, Graph, Id, Kind, Op};
+use crate::gan::InitialValues;
+use crate::gpu::{Dispatch, Gpu, GpuError, Tensor};
+use crate::ops::random::{Clock, Stream};
+use crate::ops::{activation, adam, batch, batchnorm, bce, dropout, matmul, maxout, random, reduce, sgd};
+
+/// A tensor's buffer, typed as the graph declares it.
+#[derive(Clone, Debug)]
+pub enum GpuTensor {
+    F32(Tensor),
+    U32(Tensor<u32>),
+}
+
+/// The buffers of a graph on one device.
+pub struct GpuState {
+    pub tensors: Vec<GpuTensor>,
+    seed: u32,
+}
+
+/// Operations bound to their buffers, recorded together into one compute pass.
+pub struct GpuProgram {
+    dispatches: Vec<Dispatch>,
+}
+
+impl GpuProgram {
+    pub fn record(&self, pass: &mut wgpu::ComputePass<'_>) {
+        self.dispatches.iter().for_each(|d| d.record(pass));
+    }
+
+    pub fn len(&self) -> usize {
+        self.dispatches.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.dispatches.is_empty()
+    }
+}
+
+impl GpuState {
+    /// Buffers for every tensor, zero-filled.
+    pub fn new(gpu: &Gpu, graph: &Graph) -> Self {
+        let tensors = graph
+            .tensors
+            .iter()
+            .map(|t| match t.kind {
+                Kind::F32 => GpuTensor::F32(Tensor::zeros(gpu, &t.shape)),
+                Kind::U32 => GpuTensor::U32(Tensor::zeros(gpu, &t.shape)),
+            })
+            .collect();
+        Self { tensors, seed: graph.seed }
+    }
+
+    pub fn f32(&self, id: Id) -> &Tensor {
+        match &self.tensors[id] {
+            GpuTensor::F32(t) => t,
+            GpuTensor::U32(_) => panic!("tensor {id} holds u32, not f32"),
+        }
+    }
+
+    pub fn u32(&self, id: Id) -> &Tensor<u32> {
+        match &self.tensors[id] {
+            GpuTensor::U32(t) => t,
+            GpuTensor::F32(_) => panic!("tensor {id} holds f32, not u32"),
+        }
+    }
+
+    /// Writes each listed tensor's values.
+    pub fn load(&self, gpu: &Gpu, values: &InitialValues) {
+        values.f32s.iter().for_each(|(id, v)| self.write_f32(gpu, *id, v));
+        values.u32s.iter().for_each(|(id, v)| self.write_u32(gpu, *id, v));
+    }
+
+    pub fn write_f32(&self, gpu: &Gpu, id: Id, data: &[f32]) {
+        self.f32(id).write(gpu, data);
+    }
+
+    pub fn write_u32(&self, gpu: &Gpu, id: Id, data: &[u32]) {
+        self.u32(id).write(gpu, data);
+    }
+
+    pub async fn read_f32(&self, gpu: &Gpu, id: Id) -> Result<Vec<f32>, GpuError> {
+        self.f32(id).read(gpu).await
+    }
+
+    pub async fn read_u32(&self, gpu: &Gpu, id: Id) -> Result<Vec<u32>, GpuError> {
+        self.u32(id).read(gpu).await
+    }
+
+    fn clock(&self) -> Clock {
+        Clock(self.u32(CLOCK).clone())
+    }
+
+    fn stream(&self, id: u32) -> Stream {
+        Stream { seed: self.seed, id }
+    }
+
+    /// Binds every operation of `ops` to this state's buffers.
+    pub fn program(&self, gpu: &Gpu, ops: &[Op]) -> GpuProgram {
+        GpuProgram { dispatches: ops.iter().map(|op| self.dispatch(gpu, op)).collect() }
+    }
+
+    fn dispatch(&self, gpu: &Gpu, op: &Op) -> Dispatch {
+        let t = |id: Id| self.f32(id);
+        let u = |id: Id| self.u32(id);
+        match *op {
+            Op::Matmul { layout, a, b, bias, act, c } => {
+                matmul::matmul(gpu, layout, t(a), t(b), bias.map(t), act, t(c))
+            }
+            Op::Activation { act, x, y } => activation::forward(gpu, act, t(x), t(y)),
+            Op::ActivationBackward { act, y, dy, dx } => activation::backward(gpu, act, t(y), t(dy), t(dx)),
+            Op::Maxout { z, y, argmax } => maxout::forward(gpu, t(z), t(y), u(argmax)),
+            Op::MaxoutBackward { dy, argmax, dz } => maxout::backward(gpu, t(dy), u(argmax), t(dz)),
+            Op::Dropout { stream, keep, input, out } => {
+                dropout::apply(gpu, &self.clock(), self.stream(stream), keep, t(input), t(out))
+            }
+            Op::BatchnormTrain { x, gamma, beta, y, stats, running } => {
+                batchnorm::forward_train(gpu, t(x), t(gamma), t(beta), t(y), t(stats), t(running))
+            }
+            Op::BatchnormEval { x, gamma, beta, y, running } => {
+                batchnorm::forward_eval(gpu, t(x), t(gamma), t(beta), t(y), t(running))
+            }
+            Op::BatchnormBackward { x, gamma, stats, dy, dx, dgamma, dbeta } => {
+                batchnorm::backward(gpu, t(x), t(gamma), t(stats), t(dy), t(dx), t(dgamma), t(dbeta))
+            }
+            Op::Bce { prob, target, grad, losses } => {
+                bce::bce(gpu, t(prob), t(target), t(grad), &self.clock(), t(losses))
+            }
+            Op::ColumnSums { x, sums } => reduce::column_sums(gpu, t(x), t(sums)),
+            Op::Normal { stream, mean, std, out } => {
+                random::normal(gpu, &self.clock(), self.stream(stream), mean, std, t(out))
+            }
+            Op::Uniform { stream, lo, hi, out } => {
+                random::uniform(gpu, &self.clock(), self.stream(stream), lo, hi, t(out))
+            }
+            Op::Gather { images, order, rows, dst_row, out } => {
+                batch::gather(gpu, &self.clock(), u(images), u(order), rows, dst_row, t(out))
+            }
+            Op::CopyRows { src, dst, dst_row } => batch::copy_rows(gpu, t(src), t(dst), dst_row),
+            Op::SgdUpdate { hyper, param, grad, velocity } => {
+                sgd::update(gpu, &u(hyper).view(), t(param), t(grad), t(velocity))
+            }
+            Op::SgdDecay { hyper } => sgd::decay(gpu, &u(hyper).view()),
+            Op::AdamTick { hyper } => adam::tick(gpu, &u(hyper).view()),
+            Op::AdamUpdate { hyper, param, grad, m, v } => {
+                adam::update(gpu, &u(hyper).view(), t(param), t(grad), t(m), t(v))
+            }
+            Op::Advance => self.clock().advance(gpu),
+        }
+    }
+}

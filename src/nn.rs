@@ -1,0 +1,341 @@
+//! Layers and networks. A network is a list of layers whose parameters live in a [`Graph`];
+//! applying it to an input adds the forward and backward operations of one pass.
+
+use rand::Rng;
+use rand::rngs::StdRng;
+
+use crate::graph::{Graph, Id, Op};
+use crate::ops::activation::Activation;
+use crate::ops::matmul::Layout;
+
+/// A parameter and its gradient.
+#[derive(Clone, Copy, Debug)]
+pub struct Param {
+    pub value: Id,
+    pub grad: Id,
+}
+
+/// How weights start.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Init {
+    /// torch.nn.Linear's default: weights and biases uniform in ±1/√fan_in.
+    PyTorch,
+    /// Weights uniform in ±range, biases zero (pylearn2's `irange`, as the paper's code).
+    Uniform { range: f32 },
+}
+
+/// A layer as configured.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case", tag = "layer")]
+pub enum LayerSpec {
+    Linear { outputs: usize, activation: Activation },
+    Maxout { units: usize, pieces: usize },
+    BatchNorm,
+    Activation { activation: Activation },
+    Dropout { keep: f32 },
+}
+
+#[derive(Clone, Debug)]
+pub enum Layer {
+    /// y = act(x·W + b), W stored inputs×outputs.
+    Linear {
+        w: Param,
+        b: Param,
+        act: Activation,
+    },
+    /// y = max over k pieces of x·W + b, W stored inputs×(units·k).
+    Maxout {
+        w: Param,
+        b: Param,
+        units: usize,
+        k: usize,
+    },
+    BatchNorm {
+        gamma: Param,
+        beta: Param,
+        running: Id,
+    },
+    Activation(Activation),
+    Dropout {
+        keep: f32,
+    },
+}
+
+/// Layers applied in order to `inputs` features, giving `outputs`.
+#[derive(Clone, Debug)]
+pub struct Network {
+    pub name: String,
+    pub layers: Vec<Layer>,
+    pub inputs: usize,
+    pub outputs: usize,
+    /// Distinguishes this network's random streams from another's.
+    pub index: u32,
+    init: Init,
+}
+
+/// Training or evaluation: batchnorm's statistics and whether dropout drops.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Train,
+    Eval,
+}
+
+/// The operations of one application of a network, and its output and gradient buffers.
+#[derive(Clone, Debug)]
+pub struct Pass {
+    pub forward: Vec<Op>,
+    pub backward: Vec<Op>,
+    pub output: Id,
+    /// dL/d(output): to be filled (by the loss) before `backward` runs.
+    pub d_output: Id,
+    /// dL/d(input), when asked for.
+    pub d_input: Option<Id>,
+}
+
+impl Network {
+    pub fn new(graph: &mut Graph, name: &str, index: u32, inputs: usize, specs: &[LayerSpec], init: Init) -> Self {
+        let mut width = inputs;
+        let param = |graph: &mut Graph, what: String, shape: &[usize]| Param {
+            value: graph.tensor(format!("{name}.{what}"), shape),
+            grad: graph.tensor(format!("{name}.{what}.grad"), shape),
+        };
+        let layers = specs
+            .iter()
+            .enumerate()
+            .map(|(i, spec)| match *spec {
+                LayerSpec::Linear { outputs, activation } => {
+                    let layer = Layer::Linear {
+                        w: param(graph, format!("{i}.weight"), &[width, outputs]),
+                        b: param(graph, format!("{i}.bias"), &[outputs]),
+                        act: activation,
+                    };
+                    width = outputs;
+                    layer
+                }
+                LayerSpec::Maxout { units, pieces } => {
+                    let layer = Layer::Maxout {
+                        w: param(graph, format!("{i}.weight"), &[width, units * pieces]),
+                        b: param(graph, format!("{i}.bias"), &[units * pieces]),
+                        units,
+                        k: pieces,
+                    };
+                    width = units;
+                    layer
+                }
+                LayerSpec::BatchNorm => Layer::BatchNorm {
+                    gamma: param(graph, format!("{i}.gamma"), &[width]),
+                    beta: param(graph, format!("{i}.beta"), &[width]),
+                    running: graph.tensor(format!("{name}.{i}.running"), &[2 * width]),
+                },
+                LayerSpec::Activation { activation } => Layer::Activation(activation),
+                LayerSpec::Dropout { keep } => Layer::Dropout { keep },
+            })
+            .collect();
+        Self { name: name.into(), layers, inputs, outputs: width, index, init }
+    }
+
+    /// Every trainable parameter, in order.
+    pub fn params(&self) -> Vec<Param> {
+        self.layers
+            .iter()
+            .flat_map(|layer| match *layer {
+                Layer::Linear { w, b, .. } | Layer::Maxout { w, b, .. } => vec![w, b],
+                Layer::BatchNorm { gamma, beta, .. } => vec![gamma, beta],
+                Layer::Activation(_) | Layer::Dropout { .. } => vec![],
+            })
+            .collect()
+    }
+
+    /// Tensors that are state but not trained: batchnorm's running statistics.
+    pub fn buffers(&self) -> Vec<Id> {
+        self.layers
+            .iter()
+            .filter_map(|l| if let Layer::BatchNorm { running, .. } = l { Some(*running) } else { None })
+            .collect()
+    }
+
+    /// Initial values of the parameters and running statistics, drawn from `rng`.
+    pub fn initial_values(&self, graph: &Graph, rng: &mut StdRng) -> Vec<(Id, Vec<f32>)> {
+        let mut values = Vec::new();
+        for layer in &self.layers {
+            match *layer {
+                Layer::Linear { w, b, .. } | Layer::Maxout { w, b, .. } => {
+                    let fan_in = graph.shape(w.value)[0];
+                    let (w_range, b_range) = match self.init {
+                        Init::PyTorch => (1.0 / (fan_in as f32).sqrt(), 1.0 / (fan_in as f32).sqrt()),
+                        Init::Uniform { range } => (range, 0.0),
+                    };
+                    let mut uniform = |n: usize, r: f32| -> Vec<f32> {
+                        (0..n).map(|_| if r > 0.0 { rng.random_range(-r..r) } else { 0.0 }).collect()
+                    };
+                    values.push((w.value, uniform(graph.tensors[w.value].len(), w_range)));
+                    values.push((b.value, uniform(graph.tensors[b.value].len(), b_range)));
+                }
+                Layer::BatchNorm { gamma, running, .. } => {
+                    let width = graph.tensors[gamma.value].len();
+                    values.push((gamma.value, vec![1.0; width]));
+                    values.push((running, [vec![0.0; width], vec![1.0; width]].concat()));
+                }
+                Layer::Activation(_) | Layer::Dropout { .. } => {}
+            }
+        }
+        values
+    }
+
+    /// Adds one application of the network to `input` (rows × inputs): its buffers, forward
+    /// operations, and backward operations that compute parameter gradients when `param_grads`
+    /// and the input's gradient when `input_grad`. `pass` tells this application's random streams
+    /// apart from the network's other applications in the same step.
+    /// `d_input`, when given, is the tensor the input's gradient is written to. In evaluation mode
+    /// there is no backward pass.
+    #[allow(clippy::too_many_arguments)]
+    pub fn apply(
+        &self,
+        graph: &mut Graph,
+        input: Id,
+        d_input: Option<Id>,
+        mode: Mode,
+        param_grads: bool,
+        input_grad: bool,
+        pass: u32,
+    ) -> Pass {
+        let rows = graph.shape(input)[0];
+        let tag = |i: usize, what: &str| format!("{}.pass{pass}.{i}.{what}", self.name);
+        let stream = |i: usize| self.index << 16 | pass << 8 | i as u32;
+        let mut forward = Vec::new();
+        // Per layer: (input, output, saved) where saved holds maxout's argmax or batchnorm's statistics.
+        let mut trace = Vec::new();
+        let mut x = input;
+        for (i, layer) in self.layers.iter().enumerate() {
+            let width = match *layer {
+                Layer::Linear { w, .. } => graph.shape(w.value)[1],
+                Layer::Maxout { units, .. } => units,
+                _ => graph.shape(x)[1],
+            };
+            if mode == Mode::Eval && matches!(layer, Layer::Dropout { .. }) {
+                continue;
+            }
+            let y = graph.tensor(tag(i, "out"), &[rows, width]);
+            let mut saved = None;
+            let op = match *layer {
+                Layer::Linear { w, b, act } => {
+                    Op::Matmul { layout: Layout::Plain, a: x, b: w.value, bias: Some(b.value), act, c: y }
+                }
+                Layer::Maxout { w, b, units, k } => {
+                    let z = graph.tensor(tag(i, "pieces"), &[rows, units * k]);
+                    let argmax = graph.tensor_u32(tag(i, "argmax"), &[rows, units]);
+                    forward.push(Op::Matmul {
+                        layout: Layout::Plain,
+                        a: x,
+                        b: w.value,
+                        bias: Some(b.value),
+                        act: Activation::Identity,
+                        c: z,
+                    });
+                    saved = Some(argmax);
+                    Op::Maxout { z, y, argmax }
+                }
+                Layer::BatchNorm { gamma, beta, running } => match mode {
+                    Mode::Train => {
+                        let stats = graph.tensor(tag(i, "stats"), &[2 * width]);
+                        saved = Some(stats);
+                        Op::BatchnormTrain { x, gamma: gamma.value, beta: beta.value, y, stats, running }
+                    }
+                    Mode::Eval => Op::BatchnormEval { x, gamma: gamma.value, beta: beta.value, y, running },
+                },
+                Layer::Activation(act) => Op::Activation { act, x, y },
+                Layer::Dropout { keep } => Op::Dropout { stream: stream(i), keep, input: x, out: y },
+            };
+            forward.push(op);
+            trace.push((i, x, y, saved));
+            x = y;
+        }
+        let output = x;
+        let d_output = graph.like(tag(self.layers.len(), "grad"), output);
+        let d_input_target = d_input;
+        let mut backward = Vec::new();
+        let mut dy = d_output;
+        let trace = if mode == Mode::Train { trace } else { Vec::new() };
+        for (position, &(i, x, y, saved)) in trace.iter().enumerate().rev() {
+            let first = position == 0;
+            let dx = match (first, input_grad) {
+                (true, false) => None,
+                (true, true) => Some(d_input_target.unwrap_or_else(|| graph.like(tag(i, "in.grad"), x))),
+                (false, _) => Some(graph.like(tag(i, "in.grad"), x)),
+            };
+            match self.layers[i] {
+                Layer::Linear { w, b, act } => {
+                    let dz = if act == Activation::Identity {
+                        dy
+                    } else {
+                        let dz = graph.like(tag(i, "preact.grad"), y);
+                        backward.push(Op::ActivationBackward { act, y, dy, dx: dz });
+                        dz
+                    };
+                    linear_backward(&mut backward, x, w, b, dz, dx, param_grads);
+                }
+                Layer::Maxout { w, b, units, k } => {
+                    let dz = graph.tensor(tag(i, "pieces.grad"), &[rows, units * k]);
+                    backward.push(Op::MaxoutBackward { dy, argmax: saved.expect("maxout keeps its argmax"), dz });
+                    linear_backward(&mut backward, x, w, b, dz, dx, param_grads);
+                }
+                Layer::BatchNorm { gamma, beta, .. } => {
+                    let stats = saved.expect("batchnorm backward needs training-mode statistics");
+                    // The kernel always writes dx; a buffer nobody reads takes it on the first layer.
+                    let dx = dx.unwrap_or_else(|| graph.like(tag(i, "in.grad"), x));
+                    backward.push(Op::BatchnormBackward {
+                        x,
+                        gamma: gamma.value,
+                        stats,
+                        dy,
+                        dx,
+                        dgamma: gamma.grad,
+                        dbeta: beta.grad,
+                    });
+                }
+                Layer::Activation(act) => {
+                    if let Some(dx) = dx {
+                        backward.push(Op::ActivationBackward { act, y, dy, dx });
+                    }
+                }
+                Layer::Dropout { keep } => {
+                    if let Some(dx) = dx {
+                        backward.push(Op::Dropout { stream: stream(i), keep, input: dy, out: dx });
+                    }
+                }
+            }
+            match dx {
+                Some(dx) => dy = dx,
+                None => break,
+            }
+        }
+        let d_input = (input_grad && mode == Mode::Train).then_some(dy);
+        Pass { forward, backward, output, d_output, d_input }
+    }
+}
+
+/// Gradients of y = x·W + b from dz = dL/d(x·W + b).
+fn linear_backward(ops: &mut Vec<Op>, x: Id, w: Param, b: Param, dz: Id, dx: Option<Id>, param_grads: bool) {
+    if param_grads {
+        ops.push(Op::Matmul {
+            layout: Layout::TransposeA,
+            a: x,
+            b: dz,
+            bias: None,
+            act: Activation::Identity,
+            c: w.grad,
+        });
+        ops.push(Op::ColumnSums { x: dz, sums: b.grad });
+    }
+    if let Some(dx) = dx {
+        ops.push(Op::Matmul {
+            layout: Layout::TransposeB,
+            a: dz,
+            b: w.value,
+            bias: None,
+            act: Activation::Identity,
+            c: dx,
+        });
+    }
+}

@@ -1,0 +1,133 @@
+//! The whole training step: a few steps of each preset on the GPU equal the same steps run by the
+//! CPU references (same seed, same noise, masks and batches).
+
+mod common;
+
+use common::*;
+use gan_wgpu::config::{Config, PRESETS};
+use gan_wgpu::gan::{Gan, InitialValues, Shapes, epoch_order};
+use gan_wgpu::gpu::Gpu;
+use gan_wgpu::graph::Id;
+use gan_wgpu::graph::cpu::CpuState;
+use gan_wgpu::graph::gpu::GpuState;
+use gan_wgpu::nn::{Layer, LayerSpec};
+use gan_wgpu::ops::batch::pack_pixels;
+use rand::Rng;
+
+/// The preset's structure at a size the CPU reference runs in moments.
+fn shrunk(name: &str) -> Config {
+    let mut config = Config::preset(name).unwrap();
+    let shrink = |specs: &mut Vec<LayerSpec>| {
+        for spec in specs {
+            match spec {
+                LayerSpec::Linear { outputs, .. } => *outputs = 12,
+                LayerSpec::Maxout { units, .. } => *units = 6,
+                _ => {}
+            }
+        }
+    };
+    shrink(&mut config.generator);
+    shrink(&mut config.discriminator);
+    config.z_dim = 5;
+    config.batch = 6;
+    config
+}
+
+const STEPS: usize = 3;
+
+/// The GAN on random images, started alike on the CPU and on the GPU.
+fn start(gpu: &Gpu, gan: &Gan, seed: u64) -> (InitialValues, CpuState, GpuState) {
+    let mut rng = rng(seed);
+    let pixels: Vec<u8> = (0..gan.shapes.train_count * gan.shapes.pixels).map(|_| rng.random()).collect();
+    let mut values = gan.initial_values();
+    values.u32s.push((gan.images, pack_pixels(&pixels)));
+    values.u32s.push((gan.order, epoch_order(gan.config.seed, 0, gan.shapes.train_count)));
+    let mut cpu = CpuState::new(&gan.graph);
+    cpu.load(&values);
+    let state = GpuState::new(gpu, &gan.graph);
+    state.load(gpu, &values);
+    (values, cpu, state)
+}
+
+fn check_preset(config: &Config) {
+    let Some(gpu) = gpu() else { return };
+    let shapes = Shapes { pixels: 16, train_count: 30, loss_slots: 8, samples: 4 };
+    let gan = Gan::new(config, shapes);
+    let (values, mut cpu, state) = start(gpu, &gan, 15);
+    let step = state.program(gpu, &gan.train_step);
+    let sample = state.program(gpu, &gan.sample);
+    for _ in 0..STEPS {
+        gpu.run(|pass| step.record(pass));
+        cpu.run(&gan.train_step);
+    }
+    gpu.run(|pass| sample.record(pass));
+    cpu.run(&gan.sample);
+
+    let read = |id: Id| pollster::block_on(state.read_f32(gpu, id)).unwrap();
+    let mut checked: Vec<Id> =
+        [gan.generator.params(), gan.discriminator.params()].concat().iter().map(|p| p.value).collect();
+    checked.extend(gan.generator.buffers());
+    checked.extend([gan.g_losses, gan.d_losses, gan.samples]);
+    for id in checked {
+        let name = &gan.graph.tensors[id].name;
+        assert_close(&format!("{} after {STEPS} steps: {name}", config.preset), &read(id), cpu.f32(id), 1e-5, 1e-3);
+    }
+    // The steps did something: each network's parameters moved (the paper's tiny initial weights
+    // give G gradients too small to move every f32, so not necessarily every tensor).
+    for network in [&gan.generator, &gan.discriminator] {
+        let moved = network.params().iter().any(|p| {
+            values
+                .f32s
+                .iter()
+                .find(|(id, _)| *id == p.value)
+                .is_none_or(|(_, start)| cpu.f32(p.value) != start.as_slice())
+        });
+        assert!(moved, "{}: no parameter of {} changed", config.preset, network.name);
+    }
+    let losses = cpu.f32(gan.d_losses);
+    assert!(
+        losses[..STEPS].iter().all(|l| l.is_finite() && *l > 0.0) && losses[STEPS..].iter().all(|&l| l == 0.0),
+        "D losses {losses:?}"
+    );
+    assert_eq!(pollster::block_on(state.read_u32(gpu, 0)).unwrap(), [STEPS as u32], "clock");
+}
+
+#[test]
+fn every_preset_steps_alike_on_gpu_and_cpu() {
+    for name in PRESETS {
+        check_preset(&shrunk(name));
+    }
+}
+
+#[test]
+fn seed_preset_at_full_size_steps_alike_on_gpu_and_cpu() {
+    let Some(gpu) = gpu() else { return };
+    let config = Config::preset("seed").unwrap();
+    let shapes = Shapes { pixels: 784, train_count: 128, loss_slots: 4, samples: 2 };
+    let gan = Gan::new(&config, shapes);
+    let (_, mut cpu, state) = start(gpu, &gan, 16);
+    let step = state.program(gpu, &gan.train_step);
+    for _ in 0..2 {
+        gpu.run(|pass| step.record(pass));
+        cpu.run(&gan.train_step);
+    }
+    // A bias right before batchnorm has a true gradient of zero (batchnorm subtracts the mean), so
+    // what it gets is rounding noise, which Adam scales up to steps of about lr: those biases
+    // agree to 2·lr per step, the rest to rounding.
+    let noise_only: Vec<Id> = gan
+        .generator
+        .layers
+        .windows(2)
+        .filter_map(|pair| match pair {
+            [Layer::Linear { b, .. }, Layer::BatchNorm { .. }] => Some(b.value),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(noise_only.len(), 2);
+    for p in [gan.generator.params(), gan.discriminator.params()].concat() {
+        let name = &gan.graph.tensors[p.value].name;
+        let got = pollster::block_on(state.read_f32(gpu, p.value)).unwrap();
+        let atol = if noise_only.contains(&p.value) { 2.0 * 2e-4 * 2.0 } else { 1e-5 };
+        assert_close(&format!("seed preset, 2 steps: {name}"), &got, cpu.f32(p.value), atol, 1e-3);
+    }
+}
