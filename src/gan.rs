@@ -174,6 +174,31 @@ impl Gan {
     }
 }
 
+impl Gan {
+    /// Everything a run needs to continue exactly: the clock, parameters, running statistics and
+    /// optimizer state.
+    pub fn state_tensors(&self) -> Vec<Id> {
+        let mut ids = vec![crate::graph::CLOCK];
+        for network in [&self.generator, &self.discriminator] {
+            ids.extend(network.params().iter().map(|p| p.value));
+            ids.extend(network.buffers());
+        }
+        for optimizer in [&self.optimizer_g, &self.optimizer_d] {
+            ids.push(optimizer.hyper);
+            ids.extend(optimizer.slots.iter().flat_map(|(_, state)| state.iter().copied()));
+        }
+        ids
+    }
+
+    /// The momentum of the SGD optimizers in `epoch` (0-based), where the configuration ramps it.
+    pub fn momentum(&self, epoch: usize) -> Option<f32> {
+        let ramp = self.config.momentum_ramp?;
+        // pylearn2's MomentumAdjustor: start at epoch 1, saturate at `epochs`.
+        let progress = (epoch as f32 / (ramp.epochs.max(2) - 1) as f32).min(1.0);
+        Some(ramp.start + (ramp.end - ramp.start) * progress)
+    }
+}
+
 /// The discriminator's pass, its BCE against `target` (loss kept in `losses`), the backward pass,
 /// `then` (the generator's backward, for G's update), and the optimizer's update.
 fn update(judged: &Pass, target: Id, losses: Id, then: &[Op], optimizer: &Optimizer) -> Vec<Op> {

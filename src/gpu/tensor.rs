@@ -61,6 +61,22 @@ impl<T: bytemuck::Pod> Tensor<T> {
         gpu.queue.write_buffer(&self.buffer, 0, &bytes);
     }
 
+    /// Overwrites elements from `offset` on with `data`, in queue order.
+    pub fn write_at(&self, gpu: &Gpu, offset: usize, data: &[T]) {
+        assert!(
+            offset + data.len() <= self.len(),
+            "write of {} values at {offset} past the end of {:?}",
+            data.len(),
+            self.shape
+        );
+        let bytes = bytemuck::cast_slice::<T, u8>(data);
+        assert!(
+            bytes.len().is_multiple_of(4) && (offset * size_of::<T>()).is_multiple_of(4),
+            "writes move whole words"
+        );
+        gpu.queue.write_buffer(&self.buffer, (offset * size_of::<T>()) as u64, bytes);
+    }
+
     /// Copies the contents back to the host once all work submitted so far has run.
     pub async fn read(&self, gpu: &Gpu) -> Result<Vec<T>, GpuError> {
         let size = self.buffer.size();

@@ -1,0 +1,141 @@
+//! `cargo run --release --bin train`: trains the GAN on MNIST and writes a run directory.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::{Context, bail};
+use clap::Parser;
+use gan_wgpu::config::{Config, PRESETS};
+use gan_wgpu::data::{self, DatasetSpec, LoadOptions};
+use gan_wgpu::gpu::Gpu;
+use gan_wgpu::train::{self, RunOptions, Trainer};
+
+/// Train the GAN of Goodfellow et al. (2014) on MNIST with WGSL kernels.
+#[derive(Parser, Debug)]
+#[command(version)]
+struct Args {
+    /// Configuration to start from: seed-baseline, seed, paper or tuned (see README.md).
+    #[arg(long, default_value = "tuned", value_parser = PRESETS)]
+    preset: String,
+    /// A JSON configuration file (as written to a run's config.json); replaces --preset.
+    #[arg(long, conflicts_with = "preset")]
+    config: Option<PathBuf>,
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    epochs: Option<u32>,
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    batch: Option<u32>,
+    /// Makes a run reproducible on the same adapter.
+    #[arg(long)]
+    seed: Option<u32>,
+    /// Run directory; default runs/<preset>.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Continue the run in --out from its checkpoint.
+    #[arg(long)]
+    resume: bool,
+    #[arg(long, default_value = "mnist", value_parser = ["mnist", "fashion-mnist"])]
+    dataset: String,
+    /// Directory with the four IDX files (default: MNIST_DIR, the cache, the vendored copy, a download).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Train on the first N training images only (quick runs, tests).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    limit: Option<u32>,
+    /// Steps between loss read-backs.
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=100000))]
+    log_every: u32,
+    /// No progress bar.
+    #[arg(long)]
+    quiet: bool,
+}
+
+fn config(args: &Args) -> anyhow::Result<Config> {
+    let mut config = match &args.config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+            serde_json::from_str(&text).with_context(|| format!("{} is not a valid configuration", path.display()))?
+        }
+        None => Config::preset(&args.preset).expect("clap checks preset names"),
+    };
+    if let Some(epochs) = args.epochs {
+        config.epochs = epochs as usize;
+    }
+    if let Some(batch) = args.batch {
+        config.batch = batch as usize;
+    }
+    if let Some(seed) = args.seed {
+        config.seed = seed;
+    }
+    Ok(config)
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let out = args.out.clone().unwrap_or_else(|| PathBuf::from("runs").join(&args.preset));
+    let config = if args.resume {
+        // The run's own configuration; only the number of epochs may change.
+        let text = std::fs::read_to_string(out.join("config.json"))
+            .with_context(|| format!("--resume: {} has no config.json; is it a run directory?", out.display()))?;
+        let mut config: Config = serde_json::from_str(&text).context("the run's config.json is not valid")?;
+        if args.batch.is_some() || args.seed.is_some() || args.config.is_some() {
+            bail!("--resume continues a run with its own configuration; only --epochs may be given");
+        }
+        if let Some(epochs) = args.epochs {
+            config.epochs = epochs as usize;
+        }
+        config
+    } else {
+        config(&args)?
+    };
+
+    let spec = DatasetSpec::named(&args.dataset).expect("clap checks dataset names");
+    let mut dataset = data::load(&spec, &LoadOptions::for_cli(&spec, args.data_dir.clone()))?;
+    if let Some(limit) = args.limit {
+        let train = &mut dataset.train;
+        train.count = train.count.min(limit as usize);
+    }
+    train::validate(&config, dataset.train.count, None)?;
+    train::prepare_run_dir(&out)?;
+
+    let gpu = Gpu::new_blocking()?;
+    train::validate(&config, dataset.train.count, Some(&gpu.device.limits()))?;
+    eprintln!(
+        "training preset {:?} for {} epochs of {} images (batch {}) on {}; writing {}",
+        config.preset,
+        config.epochs,
+        dataset.train.count,
+        config.batch,
+        gpu.adapter,
+        out.display()
+    );
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let handler_stop = stop.clone();
+    ctrlc::set_handler(move || {
+        if handler_stop.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+        eprintln!("\nstopping after this step (Ctrl-C again to quit at once)");
+    })
+    .context("cannot install the Ctrl-C handler")?;
+
+    let options = RunOptions { out: out.clone(), log_every: args.log_every as usize, progress: !args.quiet, stop };
+    let mut trainer = Trainer::new(&gpu, &config, &dataset.train, options, args.resume)?;
+    let started = std::time::Instant::now();
+    let first_step = trainer.step;
+    let finished = trainer.run()?;
+    let seconds = started.elapsed().as_secs_f64();
+    let samples = (trainer.step - first_step) as f64 * config.batch as f64;
+    eprintln!(
+        "{} after {} steps: {:.1} s, {:.0} samples/s",
+        if finished { "done" } else { "stopped" },
+        trainer.step,
+        seconds,
+        samples / seconds
+    );
+    if !finished {
+        eprintln!("continue with: train --out {} --resume", out.display());
+    }
+    Ok(())
+}

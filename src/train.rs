@@ -1,0 +1,355 @@
+//! The training loop: data on the GPU, one submission per step, losses read back every few steps,
+//! and everything a user wants to see written into the run directory.
+
+use std::collections::HashMap;
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use anyhow::{Context, bail, ensure};
+use image::GrayImage;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::checkpoint::{self, Stored, Values};
+use crate::config::Config;
+use crate::data::Split;
+use crate::gan::{Gan, Shapes, epoch_order};
+use crate::gpu::Gpu;
+use crate::graph::gpu::{GpuProgram, GpuState};
+use crate::graph::{Id, Kind};
+use crate::ops::batch::pack_pixels;
+
+/// Samples in every grid: a 10×10 grid.
+pub const SAMPLES: usize = 100;
+pub const CHECKPOINT: &str = "checkpoint.safetensors";
+pub const GENERATOR: &str = "generator.safetensors";
+
+/// How to run, beyond the configuration.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    pub out: PathBuf,
+    /// Steps between loss read-backs (and the length of the GPU's loss history).
+    pub log_every: usize,
+    pub progress: bool,
+    /// Set (by Ctrl-C) to stop after the current step, saving a checkpoint.
+    pub stop: Arc<AtomicBool>,
+}
+
+/// Checks a configuration against the data and the device before any GPU work.
+pub fn validate(config: &Config, train_count: usize, gpu_limits: Option<&wgpu::Limits>) -> anyhow::Result<()> {
+    ensure!(config.batch > 0, "--batch must be at least 1");
+    ensure!(config.epochs > 0, "--epochs must be at least 1");
+    ensure!(config.z_dim > 0, "z_dim must be at least 1");
+    ensure!(config.batch <= train_count, "--batch {} is larger than the {train_count} training images", config.batch);
+    if let Some(limits) = gpu_limits {
+        // The widest activation: D's [real; fake] batch of images.
+        let bytes = (2 * config.batch * 784 * 4) as u64;
+        ensure!(
+            bytes <= limits.max_storage_buffer_binding_size as u64,
+            "--batch {} needs {bytes}-byte buffers; this device allows {}",
+            config.batch,
+            limits.max_storage_buffer_binding_size
+        );
+    }
+    Ok(())
+}
+
+/// Creates the run directory (or checks the existing one) and that files can be written there.
+pub fn prepare_run_dir(dir: &Path) -> anyhow::Result<()> {
+    fs::create_dir_all(dir.join("samples"))
+        .with_context(|| format!("cannot create the run directory {}", dir.display()))?;
+    let probe = dir.join(".write-test");
+    fs::write(&probe, b"").with_context(|| format!("the run directory {} is not writable", dir.display()))?;
+    fs::remove_file(probe).ok();
+    Ok(())
+}
+
+/// A run in progress.
+pub struct Trainer<'a> {
+    gpu: &'a Gpu,
+    pub gan: Gan,
+    state: GpuState,
+    step_program: GpuProgram,
+    sample_program: GpuProgram,
+    options: RunOptions,
+    /// Steps done so far, over all epochs.
+    pub step: u64,
+    steps_per_epoch: u64,
+    /// Losses read back so far: (step, D loss, G loss).
+    pub losses: Vec<(u64, f32, f32)>,
+    /// Steps whose losses have been read back.
+    read_to: u64,
+}
+
+impl<'a> Trainer<'a> {
+    /// Sets up a run on `train` (uploaded once), fresh or resumed from the run directory's checkpoint.
+    pub fn new(
+        gpu: &'a Gpu,
+        config: &Config,
+        train: &Split,
+        options: RunOptions,
+        resume: bool,
+    ) -> anyhow::Result<Self> {
+        let pixels = train.rows * train.cols;
+        let shapes =
+            Shapes { pixels, train_count: train.count, loss_slots: options.log_every.max(1), samples: SAMPLES };
+        let gan = Gan::new(config, shapes);
+        let state = GpuState::new(gpu, &gan.graph);
+        state.load(gpu, &gan.initial_values());
+        state.write_u32(gpu, gan.images, &pack_pixels(&train.pixels[..train.count * pixels]));
+        let mut trainer = Trainer {
+            gpu,
+            step_program: state.program(gpu, &gan.train_step),
+            sample_program: state.program(gpu, &gan.sample),
+            state,
+            steps_per_epoch: (train.count / config.batch) as u64,
+            gan,
+            options,
+            step: 0,
+            losses: Vec::new(),
+            read_to: 0,
+        };
+        if resume {
+            trainer.restore()?;
+        } else {
+            let json = serde_json::to_string_pretty(config)?;
+            fs::write(trainer.path("config.json"), json).context("cannot write config.json")?;
+            fs::write(trainer.path("losses.csv"), "step,d_loss,g_loss\n").context("cannot write losses.csv")?;
+        }
+        Ok(trainer)
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.options.out.join(name)
+    }
+
+    fn epoch(&self) -> usize {
+        (self.step / self.steps_per_epoch) as usize
+    }
+
+    /// Trains to the configured number of epochs (or until stopped). Returns whether it finished.
+    pub fn run(&mut self) -> anyhow::Result<bool> {
+        let config = self.gan.config.clone();
+        let total = config.epochs as u64 * self.steps_per_epoch;
+        let bar = if self.options.progress { ProgressBar::new(total) } else { ProgressBar::hidden() };
+        bar.set_style(
+            ProgressStyle::with_template("{bar:30} {pos}/{len} steps, {elapsed} elapsed, ETA {eta} | {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar.set_position(self.step);
+        let started = (Instant::now(), self.step);
+        while self.step < total {
+            let epoch = self.epoch();
+            if self.step % self.steps_per_epoch == 0 || self.step == started.1 {
+                self.start_epoch(epoch);
+            }
+            self.gpu.run(|pass| self.step_program.record(pass));
+            self.step += 1;
+            let epoch_done = self.step % self.steps_per_epoch == 0;
+            let stopping = self.options.stop.load(Ordering::SeqCst);
+            if self.step % self.options.log_every as u64 == 0 || epoch_done || stopping {
+                self.read_losses()?;
+                let rate = (self.step - started.1) as f64 * config.batch as f64 / started.0.elapsed().as_secs_f64();
+                let (_, d, g) = self.losses.last().copied().unwrap_or_default();
+                bar.set_message(format!(
+                    "epoch {}/{}, {rate:.0} samples/s, D {d:.3}, G {g:.3}",
+                    epoch + 1,
+                    config.epochs
+                ));
+                bar.set_position(self.step);
+            }
+            if epoch_done {
+                self.end_epoch(epoch)?;
+            }
+            if stopping {
+                bar.abandon_with_message("stopped: checkpoint saved");
+                self.save_checkpoint()?;
+                return Ok(false);
+            }
+        }
+        bar.finish();
+        self.finish()?;
+        Ok(true)
+    }
+
+    /// The epoch's data order, and the momentum ramp where the preset has one.
+    fn start_epoch(&self, epoch: usize) {
+        let order = epoch_order(self.gan.config.seed, epoch, self.gan.shapes.train_count);
+        self.state.write_u32(self.gpu, self.gan.order, &order);
+        if let Some(momentum) = self.gan.momentum(epoch) {
+            for optimizer in [&self.gan.optimizer_g, &self.gan.optimizer_d] {
+                // SgdHyper's second word.
+                self.state.u32(optimizer.hyper).write_at(self.gpu, 1, &[momentum.to_bits()]);
+            }
+        }
+    }
+
+    /// Reads the losses of the steps since the last read, and stops on a NaN or infinity.
+    fn read_losses(&mut self) -> anyhow::Result<()> {
+        let d = pollster::block_on(self.state.read_f32(self.gpu, self.gan.d_losses))?;
+        let g = pollster::block_on(self.state.read_f32(self.gpu, self.gan.g_losses))?;
+        let slots = d.len() as u64;
+        assert!(self.step - self.read_to <= slots, "losses are read at least every {slots} steps");
+        let mut csv =
+            fs::OpenOptions::new().append(true).open(self.path("losses.csv")).context("cannot append to losses.csv")?;
+        for step in self.read_to..self.step {
+            let (dl, gl) = (d[(step % slots) as usize], g[(step % slots) as usize]);
+            if !dl.is_finite() || !gl.is_finite() {
+                bail!(
+                    "the loss became {} at step {} (D {dl}, G {gl}); training stopped. The last good checkpoint is {}",
+                    if dl.is_nan() || gl.is_nan() { "NaN" } else { "infinite" },
+                    step + 1,
+                    self.path(CHECKPOINT).display()
+                );
+            }
+            writeln!(csv, "{},{dl},{gl}", step + 1)?;
+            self.losses.push((step, dl, gl));
+        }
+        self.read_to = self.step;
+        Ok(())
+    }
+
+    /// The generator's samples from the fixed noise, as a 10×10 grid.
+    pub fn sample_grid(&self) -> anyhow::Result<GrayImage> {
+        self.gpu.run(|pass| self.sample_program.record(pass));
+        let samples = pollster::block_on(self.state.read_f32(self.gpu, self.gan.samples))?;
+        let side = (self.gan.shapes.pixels as f64).sqrt() as usize;
+        let images: Vec<&[f32]> = samples.chunks(self.gan.shapes.pixels).collect();
+        Ok(crate::grid::digit_grid(&images, side, 10, None))
+    }
+
+    fn end_epoch(&mut self, epoch: usize) -> anyhow::Result<()> {
+        let grid = self.sample_grid()?;
+        let path = self.path(&format!("samples/epoch_{:03}.png", epoch + 1));
+        grid.save(&path).with_context(|| format!("cannot write {}", path.display()))?;
+        self.save_checkpoint()?;
+        let d: Vec<(u64, f32)> = self.losses.iter().map(|l| (l.0, l.1)).collect();
+        let g: Vec<(u64, f32)> = self.losses.iter().map(|l| (l.0, l.2)).collect();
+        crate::plot::losses(&d, &g).save(self.path("losses.png")).context("cannot write losses.png")?;
+        Ok(())
+    }
+
+    fn finish(&mut self) -> anyhow::Result<()> {
+        self.sample_grid()?.save(self.path("final.png")).context("cannot write final.png")?;
+        self.save_history()?;
+        self.export_generator()
+    }
+
+    /// Every epoch's grid, one after another, downscaled two to one.
+    fn save_history(&self) -> anyhow::Result<()> {
+        let grids: Vec<GrayImage> = (1..=self.epoch())
+            .filter_map(|e| image::open(self.path(&format!("samples/epoch_{e:03}.png"))).ok())
+            .map(|img| image::imageops::thumbnail(&img.to_luma8(), img.width() / 2, img.height() / 2))
+            .collect();
+        let Some(first) = grids.first() else { return Ok(()) };
+        let columns = (grids.len() as f64).sqrt().ceil() as u32;
+        let rows = (grids.len() as u32).div_ceil(columns);
+        let mut history = GrayImage::new(columns * first.width(), rows * first.height());
+        for (i, grid) in grids.iter().enumerate() {
+            let (x, y) = ((i as u32 % columns) * first.width(), (i as u32 / columns) * first.height());
+            image::imageops::replace(&mut history, grid, x as i64, y as i64);
+        }
+        history.save(self.path("history.png")).context("cannot write history.png")?;
+        Ok(())
+    }
+
+    fn stored(&self, id: Id) -> anyhow::Result<Stored> {
+        let info = &self.gan.graph.tensors[id];
+        let values = match info.kind {
+            Kind::F32 => Values::F32(pollster::block_on(self.state.read_f32(self.gpu, id))?),
+            Kind::U32 => Values::U32(pollster::block_on(self.state.read_u32(self.gpu, id))?),
+        };
+        Ok(Stored { shape: info.shape.clone(), values })
+    }
+
+    fn save_checkpoint(&self) -> anyhow::Result<()> {
+        let tensors = self
+            .gan
+            .state_tensors()
+            .into_iter()
+            .map(|id| Ok((self.gan.graph.tensors[id].name.clone(), self.stored(id)?)))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let metadata = HashMap::from([
+            ("config".to_string(), serde_json::to_string(&self.gan.config)?),
+            ("step".to_string(), self.step.to_string()),
+        ]);
+        checkpoint::save(&self.path(CHECKPOINT), &tensors, metadata)?;
+        Ok(())
+    }
+
+    /// Continues from the run directory's checkpoint and loss log.
+    fn restore(&mut self) -> anyhow::Result<()> {
+        let loaded = checkpoint::load(&self.path(CHECKPOINT))?;
+        let saved: Config = loaded.metadata_json("config")?;
+        let same_model = Config { epochs: self.gan.config.epochs, ..saved.clone() };
+        ensure!(
+            same_model == self.gan.config,
+            "the checkpoint in {} was written by another configuration; resume with the run's own settings \
+             (only --epochs may change)",
+            self.options.out.display()
+        );
+        for id in self.gan.state_tensors() {
+            let info = &self.gan.graph.tensors[id];
+            match loaded.get(&info.name, &info.shape)? {
+                Values::F32(v) => self.state.write_f32(self.gpu, id, v),
+                Values::U32(v) => self.state.write_u32(self.gpu, id, v),
+            }
+        }
+        self.step = loaded.metadata_json("step")?;
+        self.read_to = self.step;
+        // Keep the loss log up to the checkpoint: later lines belong to steps that will run again.
+        let csv = fs::read_to_string(self.path("losses.csv")).unwrap_or_else(|_| "step,d_loss,g_loss\n".into());
+        let mut kept = String::from("step,d_loss,g_loss\n");
+        for line in csv.lines().skip(1) {
+            let fields: Vec<&str> = line.split(',').collect();
+            if let [step, d, g] = fields[..]
+                && let (Ok(step), Ok(d), Ok(g)) = (step.parse::<u64>(), d.parse(), g.parse())
+                && step <= self.step
+            {
+                self.losses.push((step - 1, d, g));
+                kept.push_str(line);
+                kept.push('\n');
+            }
+        }
+        fs::write(self.path("losses.csv"), kept).context("cannot rewrite losses.csv")?;
+        Ok(())
+    }
+
+    /// `generator.safetensors`: G's parameters and running statistics, with the architecture in the
+    /// metadata so that `generate` and the browser can rebuild G from this file alone.
+    pub fn export_generator(&self) -> anyhow::Result<()> {
+        let g = &self.gan.generator;
+        let ids: Vec<Id> = g.params().iter().map(|p| p.value).chain(g.buffers()).collect();
+        let tensors = ids
+            .into_iter()
+            .map(|id| Ok((self.gan.graph.tensors[id].name.clone(), self.stored(id)?)))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let architecture = GeneratorArchitecture {
+            z_dim: self.gan.config.z_dim,
+            pixels: self.gan.shapes.pixels,
+            layers: self.gan.config.generator.clone(),
+            noise: self.gan.config.noise,
+        };
+        let metadata = HashMap::from([
+            ("format".to_string(), "gan-wgpu generator".to_string()),
+            ("architecture".to_string(), serde_json::to_string(&architecture)?),
+            ("preset".to_string(), self.gan.config.preset.clone()),
+            ("step".to_string(), self.step.to_string()),
+        ]);
+        checkpoint::save(&self.path(GENERATOR), &tensors, metadata)?;
+        Ok(())
+    }
+}
+
+/// What it takes to rebuild G: its input size, output size and hidden layers (the output layer is
+/// always linear to `pixels` with a sigmoid).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GeneratorArchitecture {
+    pub z_dim: usize,
+    pub pixels: usize,
+    pub layers: Vec<crate::nn::LayerSpec>,
+    pub noise: crate::config::Noise,
+}

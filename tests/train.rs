@@ -1,0 +1,161 @@
+//! The trainer end to end through its command line: outputs, resume, checkpoints, bad input.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use gan_wgpu::checkpoint::{self, Values};
+use gan_wgpu::config::Config;
+use gan_wgpu::nn::LayerSpec;
+
+fn mnist_dir() -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let shared = root.join("../shared/data/mnist");
+    if shared.is_dir() { shared } else { root.join("data/mnist") }
+}
+
+/// The tuned preset at a width that trains in seconds on a software adapter.
+fn small_config(dir: &Path) -> PathBuf {
+    let mut config = Config::preset("tuned").unwrap();
+    for spec in config.generator.iter_mut().chain(config.discriminator.iter_mut()) {
+        match spec {
+            LayerSpec::Linear { outputs, .. } => *outputs = 32,
+            LayerSpec::Maxout { units, .. } => *units = 16,
+            _ => {}
+        }
+    }
+    config.batch = 16;
+    let path = dir.join("small.json");
+    std::fs::write(&path, serde_json::to_string(&config).unwrap()).unwrap();
+    path
+}
+
+fn train(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_train"))
+        .args(args)
+        .arg("--data-dir")
+        .arg(mnist_dir())
+        .args(["--quiet", "--limit", "64", "--log-every", "3"])
+        .output()
+        .unwrap()
+}
+
+fn ok(output: Output) -> Output {
+    assert!(output.status.success(), "train failed:\n{}", String::from_utf8_lossy(&output.stderr));
+    output
+}
+
+fn skip_gpu() -> bool {
+    std::env::var("GAN_WGPU_SKIP_GPU_TESTS").is_ok_and(|v| v == "1")
+}
+
+#[test]
+fn a_short_run_writes_every_output() {
+    if skip_gpu() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let config = small_config(dir.path());
+    let out = dir.path().join("run");
+    ok(train(&["--config", config.to_str().unwrap(), "--epochs", "2", "--out", out.to_str().unwrap()]));
+    for file in [
+        "config.json",
+        "losses.csv",
+        "losses.png",
+        "final.png",
+        "history.png",
+        "checkpoint.safetensors",
+        "generator.safetensors",
+        "samples/epoch_001.png",
+        "samples/epoch_002.png",
+    ] {
+        assert!(out.join(file).is_file(), "{file} was not written");
+    }
+    // 64 images in batches of 16: 4 steps an epoch, each step's losses logged.
+    let csv = std::fs::read_to_string(out.join("losses.csv")).unwrap();
+    let steps: Vec<u64> = csv.lines().skip(1).map(|l| l.split(',').next().unwrap().parse().unwrap()).collect();
+    assert_eq!(steps, (1..=8).collect::<Vec<_>>());
+    let grid = image::open(out.join("final.png")).unwrap();
+    assert_eq!((grid.width(), grid.height()), (10 * 30 + 2, 10 * 30 + 2));
+    let generator = checkpoint::load(&out.join("generator.safetensors")).unwrap();
+    assert_eq!(generator.metadata["format"], "gan-wgpu generator");
+    assert_eq!(generator.tensors.len(), 2 * 3 + 2 * 2 + 2, "3 linear layers, 2 batchnorms with running statistics");
+}
+
+fn tensors(path: &Path) -> Vec<(String, Values)> {
+    let loaded = checkpoint::load(path).unwrap();
+    let mut all: Vec<(String, Values)> = loaded.tensors.into_iter().map(|(k, v)| (k, v.values)).collect();
+    all.sort_by(|a, b| a.0.cmp(&b.0));
+    all
+}
+
+#[test]
+fn a_resumed_run_ends_with_the_same_weights() {
+    if skip_gpu() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let config = small_config(dir.path());
+    let (straight, split) = (dir.path().join("straight"), dir.path().join("split"));
+    ok(train(&["--config", config.to_str().unwrap(), "--epochs", "2", "--out", straight.to_str().unwrap()]));
+    ok(train(&["--config", config.to_str().unwrap(), "--epochs", "1", "--out", split.to_str().unwrap()]));
+    ok(train(&["--resume", "--epochs", "2", "--out", split.to_str().unwrap()]));
+    assert_eq!(tensors(&straight.join("checkpoint.safetensors")), tensors(&split.join("checkpoint.safetensors")));
+    assert_eq!(tensors(&straight.join("generator.safetensors")), tensors(&split.join("generator.safetensors")));
+    assert_eq!(
+        std::fs::read_to_string(straight.join("losses.csv")).unwrap(),
+        std::fs::read_to_string(split.join("losses.csv")).unwrap()
+    );
+}
+
+#[test]
+fn bad_flags_fail_before_any_gpu_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let stderr = |o: Output| {
+        assert!(!o.status.success());
+        String::from_utf8_lossy(&o.stderr).to_string()
+    };
+    assert!(stderr(train(&["--batch", "0"])).contains("--batch"));
+    assert!(stderr(train(&["--epochs", "0"])).contains("--epochs"));
+    assert!(
+        stderr(train(&["--batch", "100", "--out", dir.path().to_str().unwrap()]))
+            .contains("larger than the 64 training images")
+    );
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "").unwrap();
+    assert!(stderr(train(&["--out", file.join("run").to_str().unwrap()])).contains("cannot create the run directory"));
+    assert!(stderr(train(&["--resume", "--out", dir.path().to_str().unwrap()])).contains("no config.json"));
+    let bad_config = dir.path().join("bad.json");
+    std::fs::write(&bad_config, "{\"preset\": 1}").unwrap();
+    assert!(stderr(train(&["--config", bad_config.to_str().unwrap()])).contains("not a valid configuration"));
+}
+
+#[test]
+fn an_interrupted_checkpoint_write_keeps_the_previous_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("checkpoint.safetensors");
+    let tensor =
+        |v: f32| vec![("w".to_string(), checkpoint::Stored { shape: vec![2], values: Values::F32(vec![v, v]) })];
+    checkpoint::save(&path, &tensor(1.0), Default::default()).unwrap();
+    // The write goes through a temporary file beside the target; where that cannot be written the
+    // save fails, as a full disk or a kill would stop it, and the old checkpoint stays whole.
+    std::fs::create_dir(path.with_extension(format!("partial-{}", std::process::id()))).unwrap();
+    assert!(checkpoint::save(&path, &tensor(2.0), Default::default()).is_err());
+    assert_eq!(checkpoint::load(&path).unwrap().tensors["w"].values, Values::F32(vec![1.0, 1.0]));
+}
+
+#[test]
+fn truncated_or_foreign_files_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("generator.safetensors");
+    let tensor =
+        vec![("w".to_string(), checkpoint::Stored { shape: vec![3], values: Values::F32(vec![1.0, 2.0, 3.0]) })];
+    checkpoint::save(&path, &tensor, Default::default()).unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    std::fs::write(&path, &bytes[..bytes.len() - 4]).unwrap();
+    let err = checkpoint::load(&path).err().expect("a truncated file must not load").to_string();
+    assert!(err.contains("generator.safetensors") && err.contains("truncated or corrupt"), "{err}");
+    std::fs::write(&path, b"PNG not a tensor file").unwrap();
+    assert!(checkpoint::load(&path).is_err());
+    let err = checkpoint::load(&dir.path().join("missing.safetensors")).err().unwrap().to_string();
+    assert!(err.contains("missing.safetensors"), "{err}");
+}
