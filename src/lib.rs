@@ -4,6 +4,7 @@ pub mod checkpoint;
 pub mod config;
 pub mod data;
 pub mod gan;
+pub mod generator;
 pub mod gpu;
 pub mod graph;
 pub mod grid;

@@ -48,7 +48,7 @@ pub fn validate(config: &Config, train_count: usize, gpu_limits: Option<&wgpu::L
         // The widest activation: D's [real; fake] batch of images.
         let bytes = (2 * config.batch * 784 * 4) as u64;
         ensure!(
-            bytes <= limits.max_storage_buffer_binding_size as u64,
+            bytes <= limits.max_storage_buffer_binding_size,
             "--batch {} needs {bytes}-byte buffers; this device allows {}",
             config.batch,
             limits.max_storage_buffer_binding_size
@@ -143,14 +143,14 @@ impl<'a> Trainer<'a> {
         let started = (Instant::now(), self.step);
         while self.step < total {
             let epoch = self.epoch();
-            if self.step % self.steps_per_epoch == 0 || self.step == started.1 {
+            if self.step.is_multiple_of(self.steps_per_epoch) || self.step == started.1 {
                 self.start_epoch(epoch);
             }
             self.gpu.run(|pass| self.step_program.record(pass));
             self.step += 1;
-            let epoch_done = self.step % self.steps_per_epoch == 0;
+            let epoch_done = self.step.is_multiple_of(self.steps_per_epoch);
             let stopping = self.options.stop.load(Ordering::SeqCst);
-            if self.step % self.options.log_every as u64 == 0 || epoch_done || stopping {
+            if self.step.is_multiple_of(self.options.log_every as u64) || epoch_done || stopping {
                 self.read_losses()?;
                 let rate = (self.step - started.1) as f64 * config.batch as f64 / started.0.elapsed().as_secs_f64();
                 let (_, d, g) = self.losses.last().copied().unwrap_or_default();

@@ -1,4 +1,4 @@
-//! Tools around training: list adapters, preview the data.
+//! Tools around training: list adapters, preview the data, generate digits.
 
 use std::path::PathBuf;
 
@@ -32,12 +32,30 @@ enum Command {
         #[arg(long, default_value = "preview.png")]
         out: PathBuf,
     },
+    /// Generate digits from generator.safetensors (or a checkpoint): a PNG grid and the raw samples.
+    Generate {
+        /// generator.safetensors from a run (or its checkpoint.safetensors).
+        #[arg(long)]
+        weights: PathBuf,
+        /// The same seed gives the same noise, here and in the browser.
+        #[arg(long, default_value_t = 0)]
+        seed: u32,
+        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=100000))]
+        count: u32,
+        /// PNG grid of the samples (10 wide).
+        #[arg(long, default_value = "samples.png")]
+        out: PathBuf,
+        /// The samples as a count×pixels float32 .npy array in [0, 1].
+        #[arg(long, default_value = "samples.npy")]
+        npy: PathBuf,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Adapters => adapters(),
         Command::Preview { dataset, data_dir, count, out } => preview(&dataset, data_dir, count as usize, &out),
+        Command::Generate { weights, seed, count, out, npy } => generate(&weights, seed, count as usize, &out, &npy),
     }
 }
 
@@ -71,6 +89,35 @@ fn preview(dataset: &str, data_dir: Option<PathBuf>, count: usize, out: &std::pa
         train.mean_pixel(),
         data.source.display(),
         out.display()
+    );
+    Ok(())
+}
+
+fn generate(
+    weights: &std::path::Path,
+    seed: u32,
+    count: usize,
+    out: &std::path::Path,
+    npy: &std::path::Path,
+) -> anyhow::Result<()> {
+    use gan_wgpu::generator::{self, Generator};
+    let generator = Generator::load(weights, count)?;
+    let gpu = gan_wgpu::gpu::Gpu::new_blocking()?;
+    let started = std::time::Instant::now();
+    let samples = pollster::block_on(generator.generate_gpu(&gpu, seed))?;
+    let pixels = generator.architecture.pixels;
+    let side = (pixels as f64).sqrt() as usize;
+    let images: Vec<&[f32]> = samples.chunks(pixels).collect();
+    gan_wgpu::grid::digit_grid(&images, side, 10, None)
+        .save(out)
+        .with_context(|| format!("cannot write {}", out.display()))?;
+    gan_wgpu::data::write_atomically(npy, &generator::npy(&samples, count, pixels))?;
+    println!(
+        "{count} samples (seed {seed}) in {:.0} ms on {}: {} and {}",
+        started.elapsed().as_secs_f64() * 1e3,
+        gpu.adapter,
+        out.display(),
+        npy.display()
     );
     Ok(())
 }

@@ -1,0 +1,133 @@
+//! The generator on its own, rebuilt from `generator.safetensors` (or a checkpoint): what the
+//! `generate` command and the browser run.
+
+use std::path::Path;
+
+use anyhow::{Context, bail};
+
+use crate::checkpoint::{self, Loaded, Values};
+use crate::config::{Config, Noise};
+use crate::gan::InitialValues;
+use crate::gpu::Gpu;
+use crate::graph::cpu::CpuState;
+use crate::graph::gpu::GpuState;
+use crate::graph::{Graph, Id, Op};
+use crate::nn::{Init, LayerSpec, Mode, Network};
+use crate::ops::activation::Activation;
+use crate::rng::RngKey;
+use crate::train::GeneratorArchitecture;
+
+/// The random stream `generate` draws z from: the same z for a seed everywhere.
+const GENERATE_STREAM: u32 = 7;
+
+/// z for `count` samples from `seed`, as the architecture's noise says.
+pub fn noise(noise: Noise, seed: u32, count: usize, z_dim: usize) -> Vec<f32> {
+    let key = RngKey { seed, stream: GENERATE_STREAM, step: 0 };
+    (0..count * z_dim)
+        .map(|i| match noise {
+            Noise::Normal { std } => key.normal(i, 0.0, std),
+            Noise::Uniform { lo, hi } => key.uniform(i, lo, hi),
+        })
+        .collect()
+}
+
+/// G in evaluation mode for a batch of `count`, with its weights.
+pub struct Generator {
+    pub architecture: GeneratorArchitecture,
+    pub graph: Graph,
+    pub z: Id,
+    pub output: Id,
+    pub forward: Vec<Op>,
+    pub weights: InitialValues,
+}
+
+/// The architecture a file describes: a generator export's metadata, or a checkpoint's config.
+fn architecture(loaded: &Loaded) -> anyhow::Result<GeneratorArchitecture> {
+    if loaded.metadata.get("format").map(String::as_str) == Some("gan-wgpu generator") {
+        return Ok(loaded.metadata_json("architecture")?);
+    }
+    if loaded.metadata.contains_key("config") {
+        let config: Config = loaded.metadata_json("config")?;
+        let last = config.generator.len();
+        let Some(bias) = loaded.tensors.get(&format!("G.{last}.bias")) else {
+            bail!("{}: the checkpoint has no output layer G.{last}", loaded.path.display());
+        };
+        return Ok(GeneratorArchitecture {
+            z_dim: config.z_dim,
+            pixels: bias.shape[0],
+            layers: config.generator,
+            noise: config.noise,
+        });
+    }
+    bail!(
+        "{} is neither a gan-wgpu generator nor a checkpoint (no architecture in its metadata)",
+        loaded.path.display()
+    )
+}
+
+impl Generator {
+    pub fn load(path: &Path, count: usize) -> anyhow::Result<Self> {
+        let loaded = checkpoint::load(path)?;
+        Self::from_loaded(&loaded, count)
+    }
+
+    pub fn from_loaded(loaded: &Loaded, count: usize) -> anyhow::Result<Self> {
+        let architecture = architecture(loaded)?;
+        let mut graph = Graph::new(0);
+        let specs = [
+            architecture.layers.clone(),
+            vec![LayerSpec::Linear { outputs: architecture.pixels, activation: Activation::Sigmoid }],
+        ]
+        .concat();
+        let network = Network::new(&mut graph, "G", 1, architecture.z_dim, &specs, Init::PyTorch);
+        let z = graph.tensor("z", &[count, architecture.z_dim]);
+        let pass = network.apply(&mut graph, z, None, Mode::Eval, false, false, 0);
+        let mut weights = InitialValues { f32s: Vec::new(), u32s: Vec::new() };
+        for id in network.params().iter().map(|p| p.value).chain(network.buffers()) {
+            let info = &graph.tensors[id];
+            match loaded.get(&info.name, &info.shape)? {
+                Values::F32(v) => weights.f32s.push((id, v.clone())),
+                Values::U32(_) => bail!("{}: {} should hold f32 values", loaded.path.display(), info.name),
+            }
+        }
+        Ok(Self { architecture, z, output: pass.output, forward: pass.forward, weights, graph })
+    }
+
+    pub fn noise(&self, seed: u32) -> Vec<f32> {
+        let rows = self.graph.shape(self.z)[0];
+        noise(self.architecture.noise, seed, rows, self.architecture.z_dim)
+    }
+
+    /// Samples (count × pixels, in [0, 1]) for `seed`, on the GPU.
+    pub async fn generate_gpu(&self, gpu: &Gpu, seed: u32) -> anyhow::Result<Vec<f32>> {
+        let state = GpuState::new(gpu, &self.graph);
+        state.load(gpu, &self.weights);
+        state.write_f32(gpu, self.z, &self.noise(seed));
+        let program = state.program(gpu, &self.forward);
+        gpu.run(|pass| program.record(pass));
+        state.read_f32(gpu, self.output).await.context("reading the samples back")
+    }
+
+    /// The same samples from the CPU references.
+    pub fn generate_cpu(&self, seed: u32) -> Vec<f32> {
+        let mut state = CpuState::new(&self.graph);
+        state.load(&self.weights);
+        state.set_f32(self.z, self.noise(seed));
+        state.run(&self.forward);
+        state.f32(self.output).to_vec()
+    }
+}
+
+/// The bytes of a .npy file (format 1.0) holding a rows×cols little-endian f32 matrix.
+pub fn npy(values: &[f32], rows: usize, cols: usize) -> Vec<u8> {
+    let mut header = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': ({rows}, {cols}), }}");
+    // Magic (6) + version (2) + length (2) + header, padded with spaces to a multiple of 64, ending in \n.
+    let total = (10 + header.len() + 1).next_multiple_of(64);
+    header.push_str(&" ".repeat(total - 10 - header.len() - 1));
+    header.push('\n');
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend((header.len() as u16).to_le_bytes());
+    bytes.extend(header.as_bytes());
+    values.iter().for_each(|v| bytes.extend(v.to_le_bytes()));
+    bytes
+}

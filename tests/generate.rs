@@ -1,0 +1,120 @@
+//! Rebuilding G from generator.safetensors: the GPU and the CPU reference agree, the command
+//! writes the grid and the .npy, and bad files are refused with a clear message.
+
+mod common;
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::Command;
+
+use common::*;
+use gan_wgpu::checkpoint::{self, Stored, Values};
+use gan_wgpu::config::Noise;
+use gan_wgpu::generator::Generator;
+use gan_wgpu::nn::LayerSpec;
+use gan_wgpu::ops::activation::Activation;
+use gan_wgpu::train::GeneratorArchitecture;
+
+/// A generator file with random weights: 8 → 16 (batchnorm, ReLU) → 16 pixels.
+fn write_generator(path: &Path) {
+    let mut rng = rng(21);
+    let architecture = GeneratorArchitecture {
+        z_dim: 8,
+        pixels: 16,
+        layers: vec![
+            LayerSpec::Linear { outputs: 16, activation: Activation::Identity },
+            LayerSpec::BatchNorm,
+            LayerSpec::Activation { activation: Activation::Relu },
+        ],
+        noise: Noise::Normal { std: 1.0 },
+    };
+    let mut tensor = |name: &str, shape: Vec<usize>, lo: f32, hi: f32| {
+        let n = shape.iter().product();
+        (name.to_string(), Stored { shape, values: Values::F32(random_vec(&mut rng, n, lo, hi)) })
+    };
+    let tensors = vec![
+        tensor("G.0.weight", vec![8, 16], -0.5, 0.5),
+        tensor("G.0.bias", vec![16], -0.1, 0.1),
+        tensor("G.1.gamma", vec![16], 0.5, 1.5),
+        tensor("G.1.beta", vec![16], -0.1, 0.1),
+        tensor("G.1.running", vec![32], 0.1, 1.0),
+        tensor("G.3.weight", vec![16, 16], -0.5, 0.5),
+        tensor("G.3.bias", vec![16], -0.1, 0.1),
+    ];
+    let metadata = HashMap::from([
+        ("format".to_string(), "gan-wgpu generator".to_string()),
+        ("architecture".to_string(), serde_json::to_string(&architecture).unwrap()),
+    ]);
+    checkpoint::save(path, &tensors, metadata).unwrap();
+}
+
+#[test]
+fn gpu_and_cpu_generate_the_same_samples() {
+    let Some(gpu) = gpu() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("generator.safetensors");
+    write_generator(&path);
+    let generator = Generator::load(&path, 10).unwrap();
+    let on_gpu = pollster::block_on(generator.generate_gpu(gpu, 3)).unwrap();
+    let on_cpu = generator.generate_cpu(3);
+    assert_eq!(on_gpu.len(), 10 * 16);
+    assert_close("samples", &on_gpu, &on_cpu, 1e-5, 1e-5);
+    assert_ne!(generator.generate_cpu(4), on_cpu, "another seed must give other samples");
+}
+
+fn generate(weights: &Path, dir: &Path, seed: &str) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_gan-wgpu"))
+        .args(["generate", "--count", "12", "--seed", seed, "--weights"])
+        .arg(weights)
+        .arg("--out")
+        .arg(dir.join("grid.png"))
+        .arg("--npy")
+        .arg(dir.join("samples.npy"))
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn the_command_writes_a_grid_and_an_npy_array() {
+    if gpu().is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("generator.safetensors");
+    write_generator(&path);
+    let output = generate(&path, dir.path(), "5");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let npy = std::fs::read(dir.path().join("samples.npy")).unwrap();
+    assert_eq!(&npy[..8], b"\x93NUMPY\x01\x00");
+    let header_len = u16::from_le_bytes([npy[8], npy[9]]) as usize;
+    assert_eq!((10 + header_len) % 64, 0, "the data must start 64-byte aligned");
+    let header = std::str::from_utf8(&npy[10..10 + header_len]).unwrap();
+    assert!(header.contains("'descr': '<f4'") && header.contains("'shape': (12, 16)"), "{header}");
+    let values: Vec<f32> =
+        npy[10 + header_len..].chunks(4).map(|b| f32::from_le_bytes(b.try_into().unwrap())).collect();
+    let want = Generator::load(&path, 12).unwrap().generate_cpu(5);
+    assert_close("npy samples", &values, &want, 1e-5, 1e-5);
+    let grid = image::open(dir.path().join("grid.png")).unwrap();
+    assert_eq!((grid.width(), grid.height()), (10 * 6 + 2, 2 * 6 + 2), "4×4 images, 10 wide, 2 rows");
+}
+
+#[test]
+fn wrong_and_truncated_files_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("generator.safetensors");
+    write_generator(&path);
+    let bytes = std::fs::read(&path).unwrap();
+    std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+    let output = generate(&path, dir.path(), "0");
+    assert!(!output.status.success());
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("truncated or corrupt"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // A valid safetensors file without the architecture.
+    let plain = vec![("x".to_string(), Stored { shape: vec![1], values: Values::F32(vec![0.0]) })];
+    checkpoint::save(&path, &plain, HashMap::new()).unwrap();
+    let stderr = String::from_utf8_lossy(&generate(&path, dir.path(), "0").stderr).to_string();
+    assert!(stderr.contains("neither a gan-wgpu generator nor a checkpoint"), "{stderr}");
+}
