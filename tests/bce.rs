@@ -73,3 +73,14 @@ fn losses_land_in_the_clock_slot() {
     let loss = -(0.25f32).ln();
     assert_close("history", &download(gpu, &history), &[0.0, loss, loss, 0.0], 1e-6, 1e-6);
 }
+
+#[test]
+fn probabilities_outside_zero_one_make_the_loss_nan() {
+    for bad in [f32::NAN, 1.5, -0.25] {
+        let prob = [0.5, bad, 0.25];
+        let target = [1.0, 0.0, 1.0];
+        assert!(reference::bce(&prob, &target).0.is_nan());
+        let Some((loss, _)) = gpu_bce(&prob, &target) else { return };
+        assert!(loss.is_nan(), "prob {bad}: loss {loss}");
+    }
+}

@@ -159,3 +159,42 @@ fn truncated_or_foreign_files_are_named() {
     let err = checkpoint::load(&dir.path().join("missing.safetensors")).err().unwrap().to_string();
     assert!(err.contains("missing.safetensors"), "{err}");
 }
+
+#[test]
+fn a_nan_loss_stops_the_run_naming_the_step_and_keeps_the_last_checkpoint() {
+    if skip_gpu() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = small_config(dir.path());
+    let out = dir.path().join("run");
+    ok(train(&["--config", path.to_str().unwrap(), "--epochs", "1", "--out", out.to_str().unwrap()]));
+    let good = std::fs::read(out.join("checkpoint.safetensors")).unwrap();
+    // The same run, continued with a learning rate that overflows the weights within a step or two.
+    let mut config: Config = serde_json::from_str(&std::fs::read_to_string(out.join("config.json")).unwrap()).unwrap();
+    config.optimizer_d = gan_wgpu::optim::OptimizerConfig::adam(1e38, 0.5);
+    config.optimizer_g = config.optimizer_d.clone();
+    std::fs::write(out.join("config.json"), serde_json::to_string(&config).unwrap()).unwrap();
+    let mut checkpoint = checkpoint::load(&out.join("checkpoint.safetensors")).unwrap();
+    checkpoint.metadata.insert("config".into(), serde_json::to_string(&config).unwrap());
+    // The learning rate lives on the GPU with the optimizer's state: the first word of its hyper-parameters.
+    for name in ["G.optimizer.hyper", "D.optimizer.hyper"] {
+        if let Values::U32(words) = &mut checkpoint.tensors.get_mut(name).unwrap().values {
+            words[0] = 1e38f32.to_bits();
+        }
+    }
+    let tensors: Vec<_> = checkpoint.tensors.clone().into_iter().collect();
+    checkpoint::save(&out.join("checkpoint.safetensors"), &tensors, checkpoint.metadata.clone()).unwrap();
+    let before = std::fs::read(out.join("checkpoint.safetensors")).unwrap();
+    let output = train(&["--resume", "--epochs", "3", "--out", out.to_str().unwrap()]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("at step") && (stderr.contains("NaN") || stderr.contains("infinite")), "{stderr}");
+    assert!(stderr.contains("checkpoint.safetensors"), "{stderr}");
+    assert_eq!(
+        std::fs::read(out.join("checkpoint.safetensors")).unwrap(),
+        before,
+        "the last good checkpoint was replaced"
+    );
+    assert_ne!(good.len(), 0);
+}

@@ -28,15 +28,19 @@ pub mod reference {
         if x > 0.0 { x.ln().max(-100.0) } else { -100.0 }
     }
 
-    /// (mean loss, dL/dprob).
+    /// (mean loss, dL/dprob); the loss is NaN if a probability is outside [0, 1].
     pub fn bce(prob: &[f32], target: &[f32]) -> (f32, Vec<f32>) {
         let n = prob.len() as f32;
-        let loss = prob
-            .iter()
-            .zip(target)
-            .map(|(&p, &t)| -(t * clamped_log(p) + (1.0 - t) * clamped_log(1.0 - p)))
-            .sum::<f32>()
-            / n;
+        let valid = prob.iter().all(|p| (0.0..=1.0).contains(p));
+        let loss = if !valid {
+            f32::NAN
+        } else {
+            prob.iter()
+                .zip(target)
+                .map(|(&p, &t)| -(t * clamped_log(p) + (1.0 - t) * clamped_log(1.0 - p)))
+                .sum::<f32>()
+                / n
+        };
         let grad = prob.iter().zip(target).map(|(&p, &t)| (p - t) / (p * (1.0 - p)).max(1e-12) / n).collect();
         (loss, grad)
     }
