@@ -2,14 +2,17 @@
 // (X·W + b, act), and their backward passes dX = dY·Wᵀ (TRANS_B) and dW = Xᵀ·dY (TRANS_A).
 // op(A) is M×K, op(B) is K×N, C is M×N, all row-major.
 //
-// Each invocation computes an 8×8 block of C, as 2×2 blocks of 4×4, each a 4×4 matrix product per
-// step of 4 along K: 256 multiply-adds per 64 values loaded. Buffers are read as vec4s (tensors are
-// padded to 16 bytes), so where the shapes keep every 4-run inside one vec4 (ALIGNED, chosen by the
-// host) a block edge is one load; otherwise the same code reads element by element. There is no
+// Each invocation computes a 16×32 block of C as 4×8 blocks of 4×4, each a 4×4 matrix product per
+// step of 4 along K: 2,048 multiply-adds per 192 values loaded. Buffers are read as vec4s (tensors
+// are padded to 16 bytes), so where the shapes keep every 4-run inside one vec4 (ALIGNED, chosen by
+// the host) a block edge is one load; otherwise the same code reads element by element. There is no
 // workgroup memory and no barrier. On llvmpipe, which runs invocations as SIMD lanes, a load costs
 // per lane and per element while multiply-adds are nearly free, so the work per value loaded decides
-// the speed: 4×4 blocks per invocation ran at 0.9 GFLOP/s there, 8×8 at 1.8 (`cargo bench`).
-// Rows and columns past the edge read clamped addresses and are not written.
+// the speed: on the 64×784×1536 product, 4×4 blocks per invocation ran at 0.9 GFLOP/s there, 8×8 at
+// 1.8, 16×16 at 3.0 and 16×32 at 3.5 (`cargo bench --bench kernels`); a 64×64 shared-memory tiled
+// kernel ran at 0.67. The 32 accumulators are named, not an array: llvmpipe keeps a run-time indexed
+// array in memory and reaches it per lane. Rows and columns past the edge read clamped addresses
+// and are not written. (Real GPUs want smaller blocks per invocation; see the performance issue.)
 
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
@@ -89,44 +92,180 @@ fn store_block(row0: u32, col0: u32, acc: mat4x4<f32>) {
     store_row(row0 + 3u, cols, out[3]);
 }
 
-@compute @workgroup_size(8, 8)
+@compute @workgroup_size(8, 1)
 fn main(@builtin(global_invocation_id) gid: vec3u) {
-    let row0 = gid.y * 8u;
-    let col0 = gid.x * 8u;
+    let row0 = gid.y * 16u;
+    let col0 = gid.x * 32u;
     if row0 >= p.m || col0 >= p.n { return; }
     let last_row = vec4u(p.m - 1u);
     let last_col = vec4u(p.n - 1u);
-    let rows0 = min(vec4u(row0) + RUN, last_row);
+    let rows0 = min(vec4u(row0 + 0u) + RUN, last_row);
     let rows1 = min(vec4u(row0 + 4u) + RUN, last_row);
-    let cols0 = min(vec4u(col0) + RUN, last_col);
+    let rows2 = min(vec4u(row0 + 8u) + RUN, last_row);
+    let rows3 = min(vec4u(row0 + 12u) + RUN, last_row);
+    let cols0 = min(vec4u(col0 + 0u) + RUN, last_col);
     let cols1 = min(vec4u(col0 + 4u) + RUN, last_col);
+    let cols2 = min(vec4u(col0 + 8u) + RUN, last_col);
+    let cols3 = min(vec4u(col0 + 12u) + RUN, last_col);
+    let cols4 = min(vec4u(col0 + 16u) + RUN, last_col);
+    let cols5 = min(vec4u(col0 + 20u) + RUN, last_col);
+    let cols6 = min(vec4u(col0 + 24u) + RUN, last_col);
+    let cols7 = min(vec4u(col0 + 28u) + RUN, last_col);
     var acc00 = mat4x4<f32>();
     var acc01 = mat4x4<f32>();
+    var acc02 = mat4x4<f32>();
+    var acc03 = mat4x4<f32>();
+    var acc04 = mat4x4<f32>();
+    var acc05 = mat4x4<f32>();
+    var acc06 = mat4x4<f32>();
+    var acc07 = mat4x4<f32>();
     var acc10 = mat4x4<f32>();
     var acc11 = mat4x4<f32>();
+    var acc12 = mat4x4<f32>();
+    var acc13 = mat4x4<f32>();
+    var acc14 = mat4x4<f32>();
+    var acc15 = mat4x4<f32>();
+    var acc16 = mat4x4<f32>();
+    var acc17 = mat4x4<f32>();
+    var acc20 = mat4x4<f32>();
+    var acc21 = mat4x4<f32>();
+    var acc22 = mat4x4<f32>();
+    var acc23 = mat4x4<f32>();
+    var acc24 = mat4x4<f32>();
+    var acc25 = mat4x4<f32>();
+    var acc26 = mat4x4<f32>();
+    var acc27 = mat4x4<f32>();
+    var acc30 = mat4x4<f32>();
+    var acc31 = mat4x4<f32>();
+    var acc32 = mat4x4<f32>();
+    var acc33 = mat4x4<f32>();
+    var acc34 = mat4x4<f32>();
+    var acc35 = mat4x4<f32>();
+    var acc36 = mat4x4<f32>();
+    var acc37 = mat4x4<f32>();
     var k = 0u;
     for (; k + 4u <= p.k; k += 4u) {
         let a0 = a_block(rows0, k);
         let a1 = a_block(rows1, k);
+        let a2 = a_block(rows2, k);
+        let a3 = a_block(rows3, k);
         let b0 = b_block(k, cols0);
         let b1 = b_block(k, cols1);
+        let b2 = b_block(k, cols2);
+        let b3 = b_block(k, cols3);
+        let b4 = b_block(k, cols4);
+        let b5 = b_block(k, cols5);
+        let b6 = b_block(k, cols6);
+        let b7 = b_block(k, cols7);
         acc00 += a0 * b0;
         acc01 += a0 * b1;
+        acc02 += a0 * b2;
+        acc03 += a0 * b3;
+        acc04 += a0 * b4;
+        acc05 += a0 * b5;
+        acc06 += a0 * b6;
+        acc07 += a0 * b7;
         acc10 += a1 * b0;
         acc11 += a1 * b1;
+        acc12 += a1 * b2;
+        acc13 += a1 * b3;
+        acc14 += a1 * b4;
+        acc15 += a1 * b5;
+        acc16 += a1 * b6;
+        acc17 += a1 * b7;
+        acc20 += a2 * b0;
+        acc21 += a2 * b1;
+        acc22 += a2 * b2;
+        acc23 += a2 * b3;
+        acc24 += a2 * b4;
+        acc25 += a2 * b5;
+        acc26 += a2 * b6;
+        acc27 += a2 * b7;
+        acc30 += a3 * b0;
+        acc31 += a3 * b1;
+        acc32 += a3 * b2;
+        acc33 += a3 * b3;
+        acc34 += a3 * b4;
+        acc35 += a3 * b5;
+        acc36 += a3 * b6;
+        acc37 += a3 * b7;
     }
     for (; k < p.k; k++) {
         let a0 = vec4(op_a(rows0.x, k), op_a(rows0.y, k), op_a(rows0.z, k), op_a(rows0.w, k));
         let a1 = vec4(op_a(rows1.x, k), op_a(rows1.y, k), op_a(rows1.z, k), op_a(rows1.w, k));
+        let a2 = vec4(op_a(rows2.x, k), op_a(rows2.y, k), op_a(rows2.z, k), op_a(rows2.w, k));
+        let a3 = vec4(op_a(rows3.x, k), op_a(rows3.y, k), op_a(rows3.z, k), op_a(rows3.w, k));
         let b0 = vec4(op_b(k, cols0.x), op_b(k, cols0.y), op_b(k, cols0.z), op_b(k, cols0.w));
         let b1 = vec4(op_b(k, cols1.x), op_b(k, cols1.y), op_b(k, cols1.z), op_b(k, cols1.w));
+        let b2 = vec4(op_b(k, cols2.x), op_b(k, cols2.y), op_b(k, cols2.z), op_b(k, cols2.w));
+        let b3 = vec4(op_b(k, cols3.x), op_b(k, cols3.y), op_b(k, cols3.z), op_b(k, cols3.w));
+        let b4 = vec4(op_b(k, cols4.x), op_b(k, cols4.y), op_b(k, cols4.z), op_b(k, cols4.w));
+        let b5 = vec4(op_b(k, cols5.x), op_b(k, cols5.y), op_b(k, cols5.z), op_b(k, cols5.w));
+        let b6 = vec4(op_b(k, cols6.x), op_b(k, cols6.y), op_b(k, cols6.z), op_b(k, cols6.w));
+        let b7 = vec4(op_b(k, cols7.x), op_b(k, cols7.y), op_b(k, cols7.z), op_b(k, cols7.w));
         acc00 += mat4x4(a0 * b0.x, a0 * b0.y, a0 * b0.z, a0 * b0.w);
         acc01 += mat4x4(a0 * b1.x, a0 * b1.y, a0 * b1.z, a0 * b1.w);
+        acc02 += mat4x4(a0 * b2.x, a0 * b2.y, a0 * b2.z, a0 * b2.w);
+        acc03 += mat4x4(a0 * b3.x, a0 * b3.y, a0 * b3.z, a0 * b3.w);
+        acc04 += mat4x4(a0 * b4.x, a0 * b4.y, a0 * b4.z, a0 * b4.w);
+        acc05 += mat4x4(a0 * b5.x, a0 * b5.y, a0 * b5.z, a0 * b5.w);
+        acc06 += mat4x4(a0 * b6.x, a0 * b6.y, a0 * b6.z, a0 * b6.w);
+        acc07 += mat4x4(a0 * b7.x, a0 * b7.y, a0 * b7.z, a0 * b7.w);
         acc10 += mat4x4(a1 * b0.x, a1 * b0.y, a1 * b0.z, a1 * b0.w);
         acc11 += mat4x4(a1 * b1.x, a1 * b1.y, a1 * b1.z, a1 * b1.w);
+        acc12 += mat4x4(a1 * b2.x, a1 * b2.y, a1 * b2.z, a1 * b2.w);
+        acc13 += mat4x4(a1 * b3.x, a1 * b3.y, a1 * b3.z, a1 * b3.w);
+        acc14 += mat4x4(a1 * b4.x, a1 * b4.y, a1 * b4.z, a1 * b4.w);
+        acc15 += mat4x4(a1 * b5.x, a1 * b5.y, a1 * b5.z, a1 * b5.w);
+        acc16 += mat4x4(a1 * b6.x, a1 * b6.y, a1 * b6.z, a1 * b6.w);
+        acc17 += mat4x4(a1 * b7.x, a1 * b7.y, a1 * b7.z, a1 * b7.w);
+        acc20 += mat4x4(a2 * b0.x, a2 * b0.y, a2 * b0.z, a2 * b0.w);
+        acc21 += mat4x4(a2 * b1.x, a2 * b1.y, a2 * b1.z, a2 * b1.w);
+        acc22 += mat4x4(a2 * b2.x, a2 * b2.y, a2 * b2.z, a2 * b2.w);
+        acc23 += mat4x4(a2 * b3.x, a2 * b3.y, a2 * b3.z, a2 * b3.w);
+        acc24 += mat4x4(a2 * b4.x, a2 * b4.y, a2 * b4.z, a2 * b4.w);
+        acc25 += mat4x4(a2 * b5.x, a2 * b5.y, a2 * b5.z, a2 * b5.w);
+        acc26 += mat4x4(a2 * b6.x, a2 * b6.y, a2 * b6.z, a2 * b6.w);
+        acc27 += mat4x4(a2 * b7.x, a2 * b7.y, a2 * b7.z, a2 * b7.w);
+        acc30 += mat4x4(a3 * b0.x, a3 * b0.y, a3 * b0.z, a3 * b0.w);
+        acc31 += mat4x4(a3 * b1.x, a3 * b1.y, a3 * b1.z, a3 * b1.w);
+        acc32 += mat4x4(a3 * b2.x, a3 * b2.y, a3 * b2.z, a3 * b2.w);
+        acc33 += mat4x4(a3 * b3.x, a3 * b3.y, a3 * b3.z, a3 * b3.w);
+        acc34 += mat4x4(a3 * b4.x, a3 * b4.y, a3 * b4.z, a3 * b4.w);
+        acc35 += mat4x4(a3 * b5.x, a3 * b5.y, a3 * b5.z, a3 * b5.w);
+        acc36 += mat4x4(a3 * b6.x, a3 * b6.y, a3 * b6.z, a3 * b6.w);
+        acc37 += mat4x4(a3 * b7.x, a3 * b7.y, a3 * b7.z, a3 * b7.w);
     }
-    store_block(row0, col0, acc00);
-    store_block(row0, col0 + 4u, acc01);
-    store_block(row0 + 4u, col0, acc10);
+    store_block(row0 + 0u, col0 + 0u, acc00);
+    store_block(row0 + 0u, col0 + 4u, acc01);
+    store_block(row0 + 0u, col0 + 8u, acc02);
+    store_block(row0 + 0u, col0 + 12u, acc03);
+    store_block(row0 + 0u, col0 + 16u, acc04);
+    store_block(row0 + 0u, col0 + 20u, acc05);
+    store_block(row0 + 0u, col0 + 24u, acc06);
+    store_block(row0 + 0u, col0 + 28u, acc07);
+    store_block(row0 + 4u, col0 + 0u, acc10);
     store_block(row0 + 4u, col0 + 4u, acc11);
+    store_block(row0 + 4u, col0 + 8u, acc12);
+    store_block(row0 + 4u, col0 + 12u, acc13);
+    store_block(row0 + 4u, col0 + 16u, acc14);
+    store_block(row0 + 4u, col0 + 20u, acc15);
+    store_block(row0 + 4u, col0 + 24u, acc16);
+    store_block(row0 + 4u, col0 + 28u, acc17);
+    store_block(row0 + 8u, col0 + 0u, acc20);
+    store_block(row0 + 8u, col0 + 4u, acc21);
+    store_block(row0 + 8u, col0 + 8u, acc22);
+    store_block(row0 + 8u, col0 + 12u, acc23);
+    store_block(row0 + 8u, col0 + 16u, acc24);
+    store_block(row0 + 8u, col0 + 20u, acc25);
+    store_block(row0 + 8u, col0 + 24u, acc26);
+    store_block(row0 + 8u, col0 + 28u, acc27);
+    store_block(row0 + 12u, col0 + 0u, acc30);
+    store_block(row0 + 12u, col0 + 4u, acc31);
+    store_block(row0 + 12u, col0 + 8u, acc32);
+    store_block(row0 + 12u, col0 + 12u, acc33);
+    store_block(row0 + 12u, col0 + 16u, acc34);
+    store_block(row0 + 12u, col0 + 20u, acc35);
+    store_block(row0 + 12u, col0 + 24u, acc36);
+    store_block(row0 + 12u, col0 + 28u, acc37);
 }

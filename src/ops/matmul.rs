@@ -31,9 +31,9 @@ impl Layout {
     }
 }
 
-/// The block of C one workgroup computes: 8×8 invocations of 8×8 each (`main` in the shader).
-const TILE_COLS: u32 = 64;
-const TILE_ROWS: u32 = 64;
+/// The block of C one workgroup computes: 8 invocations of 16×32 each (`main` in the shader).
+const TILE_COLS: u32 = 256;
+const TILE_ROWS: u32 = 16;
 
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
