@@ -344,3 +344,22 @@ fn preview_command_refuses_bad_flags() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("--count"), "{}", String::from_utf8_lossy(&output.stderr));
 }
+
+#[test]
+fn the_vendored_copy_is_used_when_nothing_else_has_the_data() {
+    let vendored = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/mnist");
+    let empty_cache = tempfile::tempdir().unwrap();
+    let options = LoadOptions {
+        cache_dir: Some(empty_cache.path().into()),
+        vendored_dir: Some(vendored.clone()),
+        download: false,
+        ..Default::default()
+    };
+    let mnist = data::load(&DatasetSpec::mnist(), &options).unwrap();
+    assert_eq!(mnist.source, vendored);
+    assert_eq!(mnist.train.labels[..5], [5, 0, 4, 1, 9]);
+    // Without it, and with downloads off, the error says where it looked.
+    let options = LoadOptions { vendored_dir: None, ..options };
+    let err = data::load(&DatasetSpec::mnist(), &options).unwrap_err();
+    assert!(err.to_string().contains(&empty_cache.path().display().to_string()), "{err}");
+}

@@ -111,3 +111,16 @@ fn dropout_equals_reference_exactly_and_keeps_the_right_share() {
         assert!((mean - 1.0).abs() < 0.01, "dropout output mean {mean}");
     }
 }
+
+#[test]
+fn dropout_backward_matches_finite_differences() {
+    let key = RngKey { seed: 4, stream: 9, step: 2 };
+    let mut rng = rng(17);
+    let x = random_vec(&mut rng, 40, -1.0, 1.0);
+    let r = random_vec(&mut rng, 40, -1.0, 1.0);
+    let coords: Vec<usize> = (0..40).collect();
+    // Backward is the same masked scaling applied to dL/dy = r.
+    let analytic = dropout::reference::apply(key, 0.5, &r);
+    let numeric = numeric_gradient(|x| dot(&r, &dropout::reference::apply(key, 0.5, x)), &x, &coords, 1e-2);
+    assert_gradient("dropout", &analytic, &numeric, &coords, 1e-3);
+}

@@ -198,3 +198,53 @@ fn a_nan_loss_stops_the_run_naming_the_step_and_keeps_the_last_checkpoint() {
     );
     assert_ne!(good.len(), 0);
 }
+
+#[test]
+fn ctrl_c_finishes_the_step_saves_and_the_run_resumes() {
+    if skip_gpu() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let config = small_config(dir.path());
+    let out = dir.path().join("run");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_train"))
+        .args([
+            "--config",
+            config.to_str().unwrap(),
+            "--epochs",
+            "1000",
+            "--quiet",
+            "--limit",
+            "64",
+            "--log-every",
+            "1",
+        ])
+        .arg("--out")
+        .arg(&out)
+        .arg("--data-dir")
+        .arg(mnist_dir())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until a few steps have run, then interrupt as Ctrl-C does.
+    let csv = out.join("losses.csv");
+    let started = std::time::Instant::now();
+    while std::fs::read_to_string(&csv).map_or(0, |t| t.lines().count()) < 4 {
+        assert!(started.elapsed().as_secs() < 120, "training did not start");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap().success());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("--resume"), "{stderr}");
+    let saved = checkpoint::load(&out.join("checkpoint.safetensors")).unwrap();
+    let step: u64 = saved.metadata["step"].parse().unwrap();
+    assert!(step >= 3, "stopped at step {step}");
+    // Every step up to the checkpoint has its losses logged, and none after it.
+    let logged = std::fs::read_to_string(&csv).unwrap().lines().count() as u64 - 1;
+    assert_eq!(logged, step);
+    let resumed = ok(train(&["--resume", "--epochs", &(step / 4 + 2).to_string(), "--out", out.to_str().unwrap()]));
+    assert!(String::from_utf8_lossy(&resumed.stderr).contains("done"));
+    assert!(out.join("generator.safetensors").is_file());
+}
