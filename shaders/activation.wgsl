@@ -6,7 +6,6 @@ struct Params { n: u32, slope: f32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 
-fn flat_index(gid: vec3u, groups: vec3u) -> u32 { return gid.x + gid.y * groups.x * 256u; }
 
 @group(0) @binding(1) var<storage, read> fwd_x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> fwd_y: array<f32>;

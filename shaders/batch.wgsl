@@ -7,7 +7,6 @@ struct Params { rows: u32, cols: u32, dst_row: u32, batches_per_epoch: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 
-fn flat_index(gid: vec3u, groups: vec3u) -> u32 { return gid.x + gid.y * groups.x * 256u; }
 
 @group(0) @binding(1) var<storage, read> clock: array<u32>;
 @group(0) @binding(2) var<storage, read> images: array<u32>;

@@ -11,7 +11,7 @@ struct Params { n: u32, seed: u32, stream: u32, keep: f32, scale: f32 }
 
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
-    let i = gid.x + gid.y * groups.x * 256u;
+    let i = flat_index(gid, groups);
     if i >= p.n { return; }
     let kept = unit_float(random_bits(p.seed, p.stream, clock[0], i).x) < p.keep;
     out[i] = select(0.0, input[i] * p.scale, kept);

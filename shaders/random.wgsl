@@ -8,7 +8,6 @@ struct Params { n: u32, seed: u32, stream: u32, _pad: u32, a: f32, b: f32 }
 @group(0) @binding(1) var<storage, read> clock: array<u32>;
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
 
-fn flat_index(gid: vec3u, groups: vec3u) -> u32 { return gid.x + gid.y * groups.x * 256u; }
 
 // a = lo, b = hi.
 @compute @workgroup_size(256)

@@ -16,7 +16,7 @@ struct Params { n: u32 }
 
 @compute @workgroup_size(256)
 fn update(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
-    let i = gid.x + gid.y * groups.x * 256u;
+    let i = flat_index(gid, groups);
     if i >= p.n { return; }
     let g = grad[i] + hyper.weight_decay * param[i];
     let v = hyper.momentum * velocity[i] + g;

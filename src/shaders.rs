@@ -22,18 +22,19 @@ macro_rules! wgsl {
 
 const ACTIVATE: &str = wgsl!("common/activate.wgsl");
 const RNG: &str = wgsl!("common/rng.wgsl");
+const INDEX: &str = wgsl!("common/index.wgsl");
 
 pub static MATMUL: Shader = Shader { name: "matmul", parts: &[ACTIVATE, wgsl!("matmul.wgsl")] };
-pub static ACTIVATION: Shader = Shader { name: "activation", parts: &[ACTIVATE, wgsl!("activation.wgsl")] };
-pub static MAXOUT: Shader = Shader { name: "maxout", parts: &[wgsl!("maxout.wgsl")] };
-pub static DROPOUT: Shader = Shader { name: "dropout", parts: &[RNG, wgsl!("dropout.wgsl")] };
+pub static ACTIVATION: Shader = Shader { name: "activation", parts: &[INDEX, ACTIVATE, wgsl!("activation.wgsl")] };
+pub static MAXOUT: Shader = Shader { name: "maxout", parts: &[INDEX, wgsl!("maxout.wgsl")] };
+pub static DROPOUT: Shader = Shader { name: "dropout", parts: &[INDEX, RNG, wgsl!("dropout.wgsl")] };
 pub static BATCHNORM: Shader = Shader { name: "batchnorm", parts: &[wgsl!("batchnorm.wgsl")] };
 pub static BCE: Shader = Shader { name: "bce", parts: &[wgsl!("bce.wgsl")] };
 pub static REDUCE: Shader = Shader { name: "reduce", parts: &[wgsl!("reduce.wgsl")] };
-pub static SGD: Shader = Shader { name: "sgd", parts: &[wgsl!("sgd.wgsl")] };
-pub static ADAM: Shader = Shader { name: "adam", parts: &[wgsl!("adam.wgsl")] };
-pub static BATCH: Shader = Shader { name: "batch", parts: &[wgsl!("batch.wgsl")] };
-pub static RANDOM: Shader = Shader { name: "random", parts: &[RNG, wgsl!("random.wgsl")] };
+pub static SGD: Shader = Shader { name: "sgd", parts: &[INDEX, wgsl!("sgd.wgsl")] };
+pub static ADAM: Shader = Shader { name: "adam", parts: &[INDEX, wgsl!("adam.wgsl")] };
+pub static BATCH: Shader = Shader { name: "batch", parts: &[INDEX, wgsl!("batch.wgsl")] };
+pub static RANDOM: Shader = Shader { name: "random", parts: &[INDEX, RNG, wgsl!("random.wgsl")] };
 
 /// Every shader module, for validation.
 pub static ALL: &[&Shader] =
