@@ -72,7 +72,9 @@ fn config(args: &Args) -> anyhow::Result<Config> {
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let out = args.out.clone().unwrap_or_else(|| PathBuf::from("runs").join(&args.preset));
+    // Default run directory: runs/<preset>, the preset being the configuration file's where one is given.
+    let default_out = |preset: &str| PathBuf::from("runs").join(preset);
+    let out = args.out.clone().unwrap_or_else(|| default_out(&args.preset));
     let config = if args.resume {
         // The run's own configuration; only the number of epochs may change.
         let text = std::fs::read_to_string(out.join("config.json"))
@@ -88,6 +90,7 @@ fn main() -> anyhow::Result<()> {
     } else {
         config(&args)?
     };
+    let out = if args.out.is_none() && !args.resume { default_out(&config.preset) } else { out };
 
     let spec = DatasetSpec::named(&args.dataset).expect("clap checks dataset names");
     let mut dataset = data::load(&spec, &LoadOptions::for_cli(&spec, args.data_dir.clone()))?;
