@@ -130,13 +130,8 @@ fn main() -> anyhow::Result<()> {
     let finished = trainer.run()?;
     let seconds = started.elapsed().as_secs_f64();
     let samples = (trainer.step - first_step) as f64 * config.batch as f64;
-    eprintln!(
-        "{} after {} steps: {:.1} s, {:.0} samples/s",
-        if finished { "done" } else { "stopped" },
-        trainer.step,
-        seconds,
-        samples / seconds
-    );
+    let rate = if samples > 0.0 { format!(", {:.0} samples/s", samples / seconds) } else { String::new() };
+    eprintln!("{} after {} steps: {:.1} s{rate}", if finished { "done" } else { "stopped" }, trainer.step, seconds);
     if !finished {
         eprintln!("continue with: train --out {} --resume", out.display());
     }
