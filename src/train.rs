@@ -265,13 +265,13 @@ impl<'a> Trainer<'a> {
         Ok(Stored { shape: info.shape.clone(), values })
     }
 
+    /// The tensors `ids`, read back, under their graph names: what checkpoint files hold.
+    fn named(&self, ids: impl IntoIterator<Item = Id>) -> anyhow::Result<Vec<(String, Stored)>> {
+        ids.into_iter().map(|id| Ok((self.gan.graph.tensors[id].name.clone(), self.stored(id)?))).collect()
+    }
+
     fn save_checkpoint(&self) -> anyhow::Result<()> {
-        let tensors = self
-            .gan
-            .state_tensors()
-            .into_iter()
-            .map(|id| Ok((self.gan.graph.tensors[id].name.clone(), self.stored(id)?)))
-            .collect::<anyhow::Result<Vec<_>>>()?;
+        let tensors = self.named(self.gan.state_tensors())?;
         let metadata = HashMap::from([
             ("config".to_string(), serde_json::to_string(&self.gan.config)?),
             ("step".to_string(), self.step.to_string()),
@@ -322,11 +322,7 @@ impl<'a> Trainer<'a> {
     /// metadata so that `generate` and the browser can rebuild G from this file alone.
     pub fn export_generator(&self) -> anyhow::Result<()> {
         let g = &self.gan.generator;
-        let ids: Vec<Id> = g.params().iter().map(|p| p.value).chain(g.buffers()).collect();
-        let tensors = ids
-            .into_iter()
-            .map(|id| Ok((self.gan.graph.tensors[id].name.clone(), self.stored(id)?)))
-            .collect::<anyhow::Result<Vec<_>>>()?;
+        let tensors = self.named(g.params().iter().map(|p| p.value).chain(g.buffers()))?;
         let architecture = GeneratorArchitecture {
             z_dim: self.gan.config.z_dim,
             pixels: self.gan.shapes.pixels,

@@ -29,14 +29,15 @@ fn small_config(dir: &Path) -> PathBuf {
     path
 }
 
+/// `train` with `args` on the first 64 MNIST images, without a progress bar.
+fn command(args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_train"));
+    command.args(args).arg("--data-dir").arg(mnist_dir()).args(["--quiet", "--limit", "64"]);
+    command
+}
+
 fn train(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_train"))
-        .args(args)
-        .arg("--data-dir")
-        .arg(mnist_dir())
-        .args(["--quiet", "--limit", "64", "--log-every", "3"])
-        .output()
-        .unwrap()
+    command(args).args(["--log-every", "3"]).output().unwrap()
 }
 
 fn ok(output: Output) -> Output {
@@ -207,22 +208,9 @@ fn ctrl_c_finishes_the_step_saves_and_the_run_resumes() {
     let dir = tempfile::tempdir().unwrap();
     let config = small_config(dir.path());
     let out = dir.path().join("run");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_train"))
-        .args([
-            "--config",
-            config.to_str().unwrap(),
-            "--epochs",
-            "1000",
-            "--quiet",
-            "--limit",
-            "64",
-            "--log-every",
-            "1",
-        ])
+    let child = command(&["--config", config.to_str().unwrap(), "--epochs", "1000", "--log-every", "1"])
         .arg("--out")
         .arg(&out)
-        .arg("--data-dir")
-        .arg(mnist_dir())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
