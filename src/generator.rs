@@ -4,6 +4,8 @@
 use std::path::Path;
 
 use anyhow::{Context, bail};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
 
 use crate::checkpoint::{self, Loaded, Values};
 use crate::config::{Config, Noise};
@@ -72,7 +74,28 @@ impl Generator {
     }
 
     pub fn from_loaded(loaded: &Loaded, count: usize) -> anyhow::Result<Self> {
-        let architecture = architecture(loaded)?;
+        let (mut generator, network) = Self::build(architecture(loaded)?, count);
+        for id in network.params().iter().map(|p| p.value).chain(network.buffers()) {
+            let info = &generator.graph.tensors[id];
+            match loaded.get(&info.name, &info.shape)? {
+                Values::F32(v) => generator.weights.f32s.push((id, v.clone())),
+                Values::U32(_) => bail!("{}: {} should hold f32 values", loaded.path.display(), info.name),
+            }
+        }
+        Ok(generator)
+    }
+
+    /// An untrained generator of `architecture`, initialised from `seed` as training starts: the
+    /// evaluation's reference for "no training at all".
+    pub fn untrained(architecture: GeneratorArchitecture, count: usize, seed: u32) -> Self {
+        let (mut generator, network) = Self::build(architecture, count);
+        let mut rng = StdRng::seed_from_u64(seed as u64);
+        generator.weights.f32s = network.initial_values(&generator.graph, &mut rng);
+        generator
+    }
+
+    /// G's graph for a batch of `count`, without weights.
+    fn build(architecture: GeneratorArchitecture, count: usize) -> (Self, Network) {
         let mut graph = Graph::new(0);
         let specs = [
             architecture.layers.clone(),
@@ -82,15 +105,8 @@ impl Generator {
         let network = Network::new(&mut graph, "G", 1, architecture.z_dim, &specs, Init::PyTorch);
         let z = graph.tensor("z", &[count, architecture.z_dim]);
         let pass = network.apply(&mut graph, z, None, Mode::Eval, false, false, 0);
-        let mut weights = InitialValues { f32s: Vec::new(), u32s: Vec::new() };
-        for id in network.params().iter().map(|p| p.value).chain(network.buffers()) {
-            let info = &graph.tensors[id];
-            match loaded.get(&info.name, &info.shape)? {
-                Values::F32(v) => weights.f32s.push((id, v.clone())),
-                Values::U32(_) => bail!("{}: {} should hold f32 values", loaded.path.display(), info.name),
-            }
-        }
-        Ok(Self { architecture, z, output: pass.output, forward: pass.forward, weights, graph })
+        let weights = InitialValues { f32s: Vec::new(), u32s: Vec::new() };
+        (Self { architecture, z, output: pass.output, forward: pass.forward, weights, graph }, network)
     }
 
     pub fn noise(&self, seed: u32) -> Vec<f32> {

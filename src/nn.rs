@@ -87,6 +87,8 @@ pub struct Pass {
     pub forward: Vec<Op>,
     pub backward: Vec<Op>,
     pub output: Id,
+    /// Each applied layer's output, by the layer's index (evaluation skips dropout layers).
+    pub layer_outputs: Vec<(usize, Id)>,
     /// dL/d(output): to be filled (by the loss) before `backward` runs.
     pub d_output: Id,
     /// dL/d(input), when asked for.
@@ -252,6 +254,7 @@ impl Network {
             x = y;
         }
         let output = x;
+        let layer_outputs = trace.iter().map(|&(i, _, y, _)| (i, y)).collect();
         let d_output = graph.like(tag(self.layers.len(), "grad"), output);
         let d_input_target = d_input;
         let mut backward = Vec::new();
@@ -311,7 +314,7 @@ impl Network {
             }
         }
         let d_input = (input_grad && mode == Mode::Train).then_some(dy);
-        Pass { forward, backward, output, d_output, d_input }
+        Pass { forward, backward, output, layer_outputs, d_output, d_input }
     }
 }
 

@@ -34,8 +34,23 @@ pub static REDUCE: Shader = Shader { name: "reduce", parts: &[wgsl!("reduce.wgsl
 pub static SGD: Shader = Shader { name: "sgd", parts: &[INDEX, wgsl!("sgd.wgsl")] };
 pub static ADAM: Shader = Shader { name: "adam", parts: &[INDEX, wgsl!("adam.wgsl")] };
 pub static BATCH: Shader = Shader { name: "batch", parts: &[INDEX, wgsl!("batch.wgsl")] };
+pub static SOFTMAX: Shader = Shader { name: "softmax", parts: &[wgsl!("softmax.wgsl")] };
+pub static DISTANCE: Shader = Shader { name: "distance", parts: &[INDEX, wgsl!("distance.wgsl")] };
 pub static RANDOM: Shader = Shader { name: "random", parts: &[INDEX, RNG, wgsl!("random.wgsl")] };
 
 /// Every shader module, for validation.
-pub static ALL: &[&Shader] =
-    &[&MATMUL, &ACTIVATION, &MAXOUT, &DROPOUT, &BATCHNORM, &BCE, &REDUCE, &SGD, &ADAM, &RANDOM, &BATCH];
+pub static ALL: &[&Shader] = &[
+    &MATMUL,
+    &ACTIVATION,
+    &MAXOUT,
+    &DROPOUT,
+    &BATCHNORM,
+    &BCE,
+    &REDUCE,
+    &SGD,
+    &ADAM,
+    &RANDOM,
+    &BATCH,
+    &SOFTMAX,
+    &DISTANCE,
+];

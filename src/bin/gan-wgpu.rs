@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use gan_wgpu::data::{self, DatasetSpec, LoadOptions};
+use gan_wgpu::eval::EvalOptions;
 
 #[derive(Parser)]
 #[command(version, about = "gan-wgpu tools (training itself is `cargo run --release --bin train`)")]
@@ -49,6 +50,34 @@ enum Command {
         #[arg(long, default_value = "samples.npy")]
         npy: PathBuf,
     },
+    /// Measure a generator: the paper's Parzen log-likelihood, classifier metrics, Fréchet distance
+    /// and a memorisation check, with reference rows; writes eval.json and eval.md.
+    Eval {
+        /// generator.safetensors from a run (or its checkpoint.safetensors).
+        #[arg(long)]
+        weights: PathBuf,
+        /// The digit classifier; trained on MNIST and saved here first when the file does not exist.
+        #[arg(long, default_value = "runs/classifier-mnist.safetensors")]
+        classifier: PathBuf,
+        /// Directory holding MNIST's four IDX files; default: as `preview`.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Generated samples (the paper uses 10,000).
+        #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(2..=60000))]
+        samples: u32,
+        /// Samples whose nearest training image is searched for (a 60,000-image search each).
+        #[arg(long, default_value_t = 1_000, value_parser = clap::value_parser!(u32).range(1..=10000))]
+        memorisation: u32,
+        /// Seed of the samples' noise, as `generate`.
+        #[arg(long, default_value_t = 0)]
+        seed: u32,
+        /// Also measure real training images and an untrained generator, for scale.
+        #[arg(long)]
+        references: bool,
+        /// Where eval.json and eval.md go; default: beside the weights.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -56,6 +85,11 @@ fn main() -> anyhow::Result<()> {
         Command::Adapters => adapters(),
         Command::Preview { dataset, data_dir, count, out } => preview(&dataset, data_dir, count as usize, &out),
         Command::Generate { weights, seed, count, out, npy } => generate(&weights, seed, count as usize, &out, &npy),
+        Command::Eval { weights, classifier, data_dir, samples, memorisation, seed, references, out } => {
+            let options =
+                EvalOptions { samples: samples as usize, memorisation: memorisation as usize, ..Default::default() };
+            eval(&weights, &classifier, data_dir, options, seed, references, out)
+        }
     }
 }
 
@@ -119,5 +153,87 @@ fn generate(
         out.display(),
         npy.display()
     );
+    Ok(())
+}
+
+fn eval(
+    weights: &std::path::Path,
+    classifier_path: &std::path::Path,
+    data_dir: Option<PathBuf>,
+    options: EvalOptions,
+    seed: u32,
+    references: bool,
+    out: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    use gan_wgpu::eval::{self, Evaluator, classifier::Classifier, classifier::ClassifierConfig};
+    use gan_wgpu::generator::Generator;
+    let started = std::time::Instant::now();
+    // Everything that can be wrong with the inputs is found before any GPU work.
+    let generator = Generator::load(weights, options.samples)?;
+    let classifier = classifier_path.exists().then(|| Classifier::load(classifier_path)).transpose()?;
+    let spec = DatasetSpec::mnist();
+    let data = data::load(&spec, &LoadOptions::for_cli(&spec, data_dir))?;
+    if generator.architecture.pixels != data.train.size() {
+        anyhow::bail!(
+            "{} makes images of {} pixels; MNIST's have {}",
+            weights.display(),
+            generator.architecture.pixels,
+            data.train.size()
+        );
+    }
+    let out = out.unwrap_or_else(|| weights.parent().map(PathBuf::from).unwrap_or_default());
+    let gpu = gan_wgpu::gpu::Gpu::new_blocking()?;
+    eprintln!("evaluating {} on {}", weights.display(), gpu.adapter);
+    let classifier = match classifier {
+        Some(c) => c,
+        None => {
+            eprintln!("no classifier at {}: training one on MNIST", classifier_path.display());
+            let c = Classifier::train(&gpu, &ClassifierConfig::default(), &data.train, &data.test, true)?;
+            c.save(classifier_path)?;
+            c
+        }
+    };
+    let evaluator = Evaluator::new(&gpu, &data, &classifier, options.clone())?;
+    let mut rows = Vec::new();
+    let samples = pollster::block_on(generator.generate_gpu(&gpu, seed))?;
+    rows.push(evaluator.row(&weights.display().to_string(), &samples)?);
+    eprintln!("{}: done in {:.0} s", weights.display(), rows[0].seconds);
+    if references {
+        let real = data.train.subset(0..options.samples.min(data.train.count)).to_f32();
+        rows.push(evaluator.row("real training images", &real)?);
+        let untrained = Generator::untrained(generator.architecture.clone(), options.samples, seed);
+        let samples = pollster::block_on(untrained.generate_gpu(&gpu, seed))?;
+        rows.push(evaluator.row("untrained generator", &samples)?);
+    }
+    let report = serde_json::json!({
+        "generator": weights.display().to_string(),
+        "adapter": gpu.adapter.to_string(),
+        "seed": seed,
+        "samples": options.samples,
+        "validation_images": options.validation,
+        "memorisation_samples": options.memorisation,
+        "classifier": { "path": classifier_path.display().to_string(), "test_accuracy": classifier.test_accuracy },
+        "test_nearest_train_distance": evaluator.test_nearest_train_distance,
+        "paper_parzen": { "mean": eval::PAPER_PARZEN.0, "stderr": eval::PAPER_PARZEN.1 },
+        "rows": rows,
+        "seconds": started.elapsed().as_secs_f64(),
+    });
+    std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
+    let json = out.join("eval.json");
+    data::write_atomically(&json, serde_json::to_string_pretty(&report)?.as_bytes())?;
+    let table = eval::summary(&rows);
+    let text = format!(
+        "{table}\nClassifier: {:.2}% test accuracy. {} samples (seed {seed}); Parzen σ chosen on {} validation \
+         images; nearest training image searched for {} images. {:.0} s on {}.\n",
+        100.0 * classifier.test_accuracy,
+        options.samples,
+        options.validation,
+        options.memorisation,
+        started.elapsed().as_secs_f64(),
+        gpu.adapter
+    );
+    data::write_atomically(&out.join("eval.md"), text.as_bytes())?;
+    println!("{text}");
+    println!("written: {} and {}", json.display(), out.join("eval.md").display());
     Ok(())
 }

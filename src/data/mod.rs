@@ -163,6 +163,28 @@ impl Split {
         &self.pixels[i * size..(i + 1) * size]
     }
 
+    /// Pixels per image.
+    pub fn size(&self) -> usize {
+        self.rows * self.cols
+    }
+
+    /// Images `range` as their own split.
+    pub fn subset(&self, range: std::ops::Range<usize>) -> Split {
+        assert!(range.end <= self.count, "images {range:?} of a split of {}", self.count);
+        Split {
+            pixels: self.pixels[range.start * self.size()..range.end * self.size()].to_vec(),
+            labels: self.labels[range.clone()].to_vec(),
+            count: range.len(),
+            rows: self.rows,
+            cols: self.cols,
+        }
+    }
+
+    /// Every pixel as f32 in [0, 1], as the models see them.
+    pub fn to_f32(&self) -> Vec<f32> {
+        self.pixels.iter().map(|&p| p as f32 * (1.0 / 255.0)).collect()
+    }
+
     /// Mean pixel value in [0, 1].
     pub fn mean_pixel(&self) -> f64 {
         self.pixels.iter().map(|&p| p as u64).sum::<u64>() as f64 / (self.pixels.len() as f64 * 255.0)

@@ -5,7 +5,7 @@ use super::{CLOCK, Graph, Id, Kind, Op};
 use crate::gan::InitialValues;
 use crate::ops::adam::AdamHyper;
 use crate::ops::sgd::SgdHyper;
-use crate::ops::{activation, adam, batch, batchnorm, bce, dropout, matmul, maxout, random, reduce, sgd};
+use crate::ops::{activation, adam, batch, batchnorm, bce, dropout, matmul, maxout, random, reduce, sgd, softmax};
 use crate::rng::RngKey;
 
 #[derive(Clone, Debug)]
@@ -83,6 +83,14 @@ impl CpuState {
     }
 
     /// Runs the operations in order.
+    /// Writes `loss` into the history slot of the current step, as the loss kernels do.
+    fn record_loss(&mut self, losses: Id, loss: f32) {
+        let mut history = self.f32(losses).to_vec();
+        let slot = self.u32(CLOCK)[0] as usize % history.len();
+        history[slot] = loss;
+        self.set_f32(losses, history);
+    }
+
     pub fn run(&mut self, ops: &[Op]) {
         for op in ops {
             self.apply(op);
@@ -147,10 +155,17 @@ impl CpuState {
             Op::Bce { prob, target, grad, losses } => {
                 let (loss, g) = bce::reference::bce(self.f32(prob), self.f32(target));
                 self.set_f32(grad, g);
-                let mut history = self.f32(losses).to_vec();
-                let slot = self.u32(CLOCK)[0] as usize % history.len();
-                history[slot] = loss;
-                self.set_f32(losses, history);
+                self.record_loss(losses, loss);
+            }
+            Op::Softmax { logits, probs } => {
+                let classes = self.shapes[logits][1];
+                self.set_f32(probs, softmax::reference::softmax(self.f32(logits), classes));
+            }
+            Op::CrossEntropy { logits, target, grad, losses } => {
+                let classes = self.shapes[logits][1];
+                let (loss, g) = softmax::reference::cross_entropy(self.f32(logits), self.f32(target), classes);
+                self.set_f32(grad, g);
+                self.record_loss(losses, loss);
             }
             Op::ColumnSums { x, sums } => {
                 let cols = self.shapes[x][1];
@@ -170,6 +185,12 @@ impl CpuState {
                 let gathered = batch::reference::gather(&pixels, cols, self.u32(order), rows, self.u32(CLOCK)[0]);
                 let mut values = self.f32(out).to_vec();
                 values[dst_row * cols..(dst_row + rows) * cols].copy_from_slice(&gathered);
+                self.set_f32(out, values);
+            }
+            Op::GatherOneHot { labels, order, rows, out } => {
+                let classes = self.shapes[out][1];
+                let step = self.u32(CLOCK)[0];
+                let values = batch::reference::gather_one_hot(self.u32(labels), classes, self.u32(order), rows, step);
                 self.set_f32(out, values);
             }
             Op::CopyRows { src, dst, dst_row } => {

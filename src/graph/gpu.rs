@@ -4,7 +4,7 @@ use super::{CLOCK, Graph, Id, Kind, Op};
 use crate::gan::InitialValues;
 use crate::gpu::{Dispatch, Gpu, GpuError, Tensor};
 use crate::ops::random::{Clock, Stream};
-use crate::ops::{activation, adam, batch, batchnorm, bce, dropout, matmul, maxout, random, reduce, sgd};
+use crate::ops::{activation, adam, batch, batchnorm, bce, dropout, matmul, maxout, random, reduce, sgd, softmax};
 
 /// A tensor's buffer, typed as the graph declares it.
 #[derive(Clone, Debug)]
@@ -127,6 +127,10 @@ impl GpuState {
             Op::Bce { prob, target, grad, losses } => {
                 bce::bce(gpu, t(prob), t(target), t(grad), &self.clock(), t(losses))
             }
+            Op::Softmax { logits, probs } => softmax::softmax(gpu, t(logits), t(probs)),
+            Op::CrossEntropy { logits, target, grad, losses } => {
+                softmax::cross_entropy(gpu, t(logits), t(target), t(grad), &self.clock(), t(losses))
+            }
             Op::ColumnSums { x, sums } => reduce::column_sums(gpu, t(x), t(sums)),
             Op::Normal { stream, mean, std, out } => {
                 random::normal(gpu, &self.clock(), self.stream(stream), mean, std, t(out))
@@ -136,6 +140,9 @@ impl GpuState {
             }
             Op::Gather { images, order, rows, dst_row, out } => {
                 batch::gather(gpu, &self.clock(), u(images), u(order), rows, dst_row, t(out))
+            }
+            Op::GatherOneHot { labels, order, rows, out } => {
+                batch::gather_one_hot(gpu, &self.clock(), u(labels), u(order), rows, t(out))
             }
             Op::CopyRows { src, dst, dst_row } => batch::copy_rows(gpu, t(src), t(dst), dst_row),
             Op::SgdUpdate { hyper, param, grad, velocity } => {

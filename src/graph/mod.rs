@@ -104,6 +104,18 @@ pub enum Op {
         grad: Id,
         losses: Id,
     },
+    /// Softmax over each row.
+    Softmax {
+        logits: Id,
+        probs: Id,
+    },
+    /// A classifier's loss: mean cross-entropy of softmax(logits) against target distributions.
+    CrossEntropy {
+        logits: Id,
+        target: Id,
+        grad: Id,
+        losses: Id,
+    },
     ColumnSums {
         x: Id,
         sums: Id,
@@ -125,6 +137,13 @@ pub enum Op {
         order: Id,
         rows: usize,
         dst_row: usize,
+        out: Id,
+    },
+    /// The labels of the batch that [`Op::Gather`] takes, one-hot.
+    GatherOneHot {
+        labels: Id,
+        order: Id,
+        rows: usize,
         out: Id,
     },
     CopyRows {

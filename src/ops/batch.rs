@@ -45,6 +45,31 @@ pub fn gather(
     gpu.dispatch(&spec, &params, &buffers, grid_1d(rows * cols, ELEMENTWISE_WORKGROUP))
 }
 
+/// out[dst_row + r] = one_hot(labels[order[b·rows + r]]) for the same batch b as [`gather`]; out
+/// has a column per class.
+pub fn gather_one_hot(
+    gpu: &Gpu,
+    clock: &Clock,
+    labels: &Tensor<u32>,
+    order: &Tensor<u32>,
+    rows: usize,
+    out: &Tensor,
+) -> Dispatch {
+    let classes = out.shape()[1];
+    let batches_per_epoch = order.len() / rows;
+    assert!(batches_per_epoch > 0, "an epoch of {} images has no batch of {rows}", order.len());
+    assert!(rows <= out.shape()[0], "gather_one_hot: {rows} rows into {:?}", out.shape());
+    let params =
+        Params { rows: rows as u32, cols: classes as u32, dst_row: 0, batches_per_epoch: batches_per_epoch as u32 };
+    let spec = KernelSpec::new(
+        &shaders::BATCH,
+        "gather_one_hot",
+        &[Access::Read, Access::Read, Access::Read, Access::ReadWrite],
+    );
+    let buffers = [clock.0.buffer(), labels.buffer(), order.buffer(), out.buffer()];
+    gpu.dispatch(&spec, &params, &buffers, grid_1d(rows * classes, ELEMENTWISE_WORKGROUP))
+}
+
 /// dst[dst_row..dst_row + src rows] = src.
 pub fn copy_rows(gpu: &Gpu, src: &Tensor, dst: &Tensor, dst_row: usize) -> Dispatch {
     let (rows, cols) = (src.shape()[0], src.shape()[1]);
@@ -67,6 +92,15 @@ pub mod reference {
             .iter()
             .flat_map(|&image| &pixels[image as usize * cols..(image as usize + 1) * cols])
             .map(|&p| p as f32 * (1.0 / 255.0))
+            .collect()
+    }
+
+    /// The one-hot labels of the same batch as [`gather`].
+    pub fn gather_one_hot(labels: &[u32], classes: usize, order: &[u32], rows: usize, step: u32) -> Vec<f32> {
+        let batch = step as usize % (order.len() / rows);
+        order[batch * rows..(batch + 1) * rows]
+            .iter()
+            .flat_map(|&image| (0..classes).map(move |c| if labels[image as usize] as usize == c { 1.0 } else { 0.0 }))
             .collect()
     }
 }

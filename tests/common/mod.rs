@@ -96,3 +96,14 @@ pub fn assert_gradient(what: &str, analytic: &[f32], numeric: &[f64], coords: &[
 pub fn sample_coords(rng: &mut StdRng, n: usize, count: usize) -> Vec<usize> {
     (0..count).map(|_| rng.random_range(0..n)).collect()
 }
+
+/// The real MNIST files: GAN_WGPU_TEST_MNIST, else the shared copy beside the checkout, else the
+/// vendored one.
+pub fn mnist_dir() -> std::path::PathBuf {
+    if let Some(dir) = std::env::var_os("GAN_WGPU_TEST_MNIST") {
+        return dir.into();
+    }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let shared = root.join("../shared/data/mnist");
+    if shared.is_dir() { shared } else { root.join("data/mnist") }
+}
