@@ -5,8 +5,9 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use safetensors::{Dtype, SafeTensors, tensor::TensorView};
+use safetensors::{Dtype, SafeTensors};
 
+#[cfg(not(target_arch = "wasm32"))]
 use crate::data::write_atomically;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -43,12 +44,14 @@ pub enum CheckpointError {
 }
 
 /// Writes `tensors` and `metadata` to `path`, atomically.
+#[cfg(not(target_arch = "wasm32"))]
 pub fn save(
     path: &Path,
     tensors: &[(String, Stored)],
     metadata: HashMap<String, String>,
 ) -> Result<(), CheckpointError> {
     let unwritable = |reason: String| CheckpointError::Unwritable { path: path.into(), reason };
+    use safetensors::tensor::TensorView;
     let views = tensors
         .iter()
         .map(|(name, t)| {
@@ -73,10 +76,15 @@ pub struct Loaded {
 
 pub fn load(path: &Path) -> Result<Loaded, CheckpointError> {
     let bytes = std::fs::read(path).map_err(|source| CheckpointError::Unreadable { path: path.into(), source })?;
+    parse(path, &bytes)
+}
+
+/// The contents of a safetensors file already in memory; `path` names it in errors.
+pub fn parse(path: &Path, bytes: &[u8]) -> Result<Loaded, CheckpointError> {
     let corrupt = |reason: String| CheckpointError::Corrupt { path: path.into(), reason };
-    let (_, header) = SafeTensors::read_metadata(&bytes).map_err(|e| corrupt(e.to_string()))?;
+    let (_, header) = SafeTensors::read_metadata(bytes).map_err(|e| corrupt(e.to_string()))?;
     let metadata = header.metadata().clone().unwrap_or_default();
-    let file = SafeTensors::deserialize(&bytes).map_err(|e| corrupt(e.to_string()))?;
+    let file = SafeTensors::deserialize(bytes).map_err(|e| corrupt(e.to_string()))?;
     let mut tensors = HashMap::new();
     for (name, view) in file.tensors() {
         let values = match view.dtype() {

@@ -17,7 +17,6 @@ use crate::graph::{Graph, Id, Op};
 use crate::nn::{Init, LayerSpec, Mode, Network};
 use crate::ops::activation::Activation;
 use crate::rng::RngKey;
-use crate::train::GeneratorArchitecture;
 
 /// The random stream `generate` draws z from: the same z for a seed everywhere.
 const GENERATE_STREAM: u32 = 7;
@@ -31,6 +30,35 @@ pub fn noise(noise: Noise, seed: u32, count: usize, z_dim: usize) -> Vec<f32> {
             Noise::Uniform { lo, hi } => key.uniform(i, lo, hi),
         })
         .collect()
+}
+
+/// What it takes to rebuild G: its input size, output size and hidden layers (the output layer is
+/// always linear to `pixels` with a sigmoid).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GeneratorArchitecture {
+    pub z_dim: usize,
+    pub pixels: usize,
+    pub layers: Vec<crate::nn::LayerSpec>,
+    pub noise: crate::config::Noise,
+}
+
+impl GeneratorArchitecture {
+    /// Refuses sizes no generator of this project has, so that a hostile file cannot make the
+    /// loader allocate without bound.
+    pub fn check(&self) -> Result<(), String> {
+        const MAX_WIDTH: usize = 1 << 16;
+        let sizes = self.layers.iter().flat_map(|l| match *l {
+            LayerSpec::Linear { outputs, .. } => vec![outputs],
+            LayerSpec::Maxout { units, pieces } => vec![units, pieces, units * pieces],
+            _ => vec![],
+        });
+        let bad = [self.z_dim, self.pixels].into_iter().chain(sizes).find(|&n| n == 0 || n > MAX_WIDTH);
+        match bad {
+            _ if self.layers.len() > 64 => Err(format!("{} layers (at most 64)", self.layers.len())),
+            Some(n) => Err(format!("a size of {n} (sizes are 1 to {MAX_WIDTH})")),
+            None => Ok(()),
+        }
+    }
 }
 
 /// G in evaluation mode for a batch of `count`, with its weights.
@@ -74,7 +102,11 @@ impl Generator {
     }
 
     pub fn from_loaded(loaded: &Loaded, count: usize) -> anyhow::Result<Self> {
-        let (mut generator, network) = Self::build(architecture(loaded)?, count);
+        let architecture = architecture(loaded)?;
+        if let Err(why) = architecture.check() {
+            bail!("{}: the architecture in its metadata has {why}", loaded.path.display());
+        }
+        let (mut generator, network) = Self::build(architecture, count);
         for id in network.params().iter().map(|p| p.value).chain(network.buffers()) {
             let info = &generator.graph.tensors[id];
             match loaded.get(&info.name, &info.shape)? {
@@ -116,22 +148,43 @@ impl Generator {
 
     /// Samples (count × pixels, in [0, 1]) for `seed`, on the GPU.
     pub async fn generate_gpu(&self, gpu: &Gpu, seed: u32) -> anyhow::Result<Vec<f32>> {
+        self.run_gpu(gpu, &self.noise(seed)).await
+    }
+
+    /// The same samples from the CPU references.
+    pub fn generate_cpu(&self, seed: u32) -> Vec<f32> {
+        self.run_cpu(&self.noise(seed))
+    }
+
+    /// G(z) on the GPU, for z of count × z_dim values.
+    pub async fn run_gpu(&self, gpu: &Gpu, z: &[f32]) -> anyhow::Result<Vec<f32>> {
         let state = GpuState::new(gpu, &self.graph);
         state.load(gpu, &self.weights);
-        state.write_f32(gpu, self.z, &self.noise(seed));
+        state.write_f32(gpu, self.z, z);
         let program = state.program(gpu, &self.forward);
         gpu.run(|pass| program.record(pass));
         state.read_f32(gpu, self.output).await.context("reading the samples back")
     }
 
-    /// The same samples from the CPU references.
-    pub fn generate_cpu(&self, seed: u32) -> Vec<f32> {
+    /// G(z) with the CPU references.
+    pub fn run_cpu(&self, z: &[f32]) -> Vec<f32> {
         let mut state = CpuState::new(&self.graph);
         state.load(&self.weights);
-        state.set_f32(self.z, self.noise(seed));
+        state.set_f32(self.z, z.to_vec());
         state.run(&self.forward);
         state.f32(self.output).to_vec()
     }
+}
+
+/// `steps` points on the straight line from `a` to `b` (rows of a matrix, a first, b last).
+pub fn interpolate(a: &[f32], b: &[f32], steps: usize) -> Vec<f32> {
+    assert_eq!(a.len(), b.len(), "interpolating between points of different sizes");
+    (0..steps)
+        .flat_map(|i| {
+            let t = if steps > 1 { i as f32 / (steps - 1) as f32 } else { 0.0 };
+            a.iter().zip(b).map(move |(&x, &y)| x + t * (y - x))
+        })
+        .collect()
 }
 
 /// The bytes of a .npy file (format 1.0) holding a rows×cols little-endian f32 matrix.

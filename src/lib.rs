@@ -2,17 +2,24 @@
 
 pub mod checkpoint;
 pub mod config;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod data;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod eval;
 pub mod gan;
 pub mod generator;
 pub mod gpu;
 pub mod graph;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod grid;
 pub mod nn;
 pub mod ops;
 pub mod optim;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod plot;
 pub mod rng;
 pub mod shaders;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod train;
+#[cfg(target_arch = "wasm32")]
+pub mod web;

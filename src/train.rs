@@ -17,6 +17,7 @@ use crate::checkpoint::{self, Stored, Values};
 use crate::config::Config;
 use crate::data::Split;
 use crate::gan::{Gan, Shapes, epoch_order};
+use crate::generator::GeneratorArchitecture;
 use crate::gpu::Gpu;
 use crate::graph::gpu::{GpuProgram, GpuState};
 use crate::graph::{Id, Kind};
@@ -338,14 +339,4 @@ impl<'a> Trainer<'a> {
         checkpoint::save(&self.path(GENERATOR), &tensors, metadata)?;
         Ok(())
     }
-}
-
-/// What it takes to rebuild G: its input size, output size and hidden layers (the output layer is
-/// always linear to `pixels` with a sigmoid).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct GeneratorArchitecture {
-    pub z_dim: usize,
-    pub pixels: usize,
-    pub layers: Vec<crate::nn::LayerSpec>,
-    pub noise: crate::config::Noise,
 }

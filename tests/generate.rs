@@ -11,9 +11,9 @@ use common::*;
 use gan_wgpu::checkpoint::{self, Stored, Values};
 use gan_wgpu::config::Noise;
 use gan_wgpu::generator::Generator;
+use gan_wgpu::generator::GeneratorArchitecture;
 use gan_wgpu::nn::LayerSpec;
 use gan_wgpu::ops::activation::Activation;
-use gan_wgpu::train::GeneratorArchitecture;
 
 /// A generator file with random weights: 8 → 16 (batchnorm, ReLU) → 16 pixels.
 fn write_generator(path: &Path) {
@@ -117,4 +117,31 @@ fn wrong_and_truncated_files_are_refused() {
     checkpoint::save(&path, &plain, HashMap::new()).unwrap();
     let stderr = String::from_utf8_lossy(&generate(&path, dir.path(), "0").stderr).to_string();
     assert!(stderr.contains("neither a gan-wgpu generator nor a checkpoint"), "{stderr}");
+}
+
+#[test]
+fn architectures_beyond_any_generator_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hostile.safetensors");
+    let architecture = serde_json::json!({
+        "z_dim": 100_000_000, "pixels": 784, "layers": [], "noise": { "kind": "normal", "std": 1.0 }
+    });
+    let metadata = HashMap::from([
+        ("format".to_string(), "gan-wgpu generator".to_string()),
+        ("architecture".to_string(), architecture.to_string()),
+    ]);
+    checkpoint::save(&path, &[], metadata).unwrap();
+    let error = Generator::load(&path, 100).err().expect("a hostile architecture must be refused");
+    let message = format!("{error:#}");
+    assert!(message.contains("hostile.safetensors") && message.contains("100000000"), "{message}");
+}
+
+#[test]
+fn interpolation_runs_from_one_point_to_the_other() {
+    let (a, b) = ([0.0, 1.0, -2.0], [1.0, 1.0, 2.0]);
+    let path = gan_wgpu::generator::interpolate(&a, &b, 5);
+    assert_eq!(path.len(), 15);
+    assert_eq!(&path[..3], &a);
+    assert_eq!(&path[12..], &b);
+    assert_eq!(&path[6..9], &[0.5, 1.0, 0.0]);
 }

@@ -1,0 +1,94 @@
+//! The browser's entry points (wasm-bindgen): load a `generator.safetensors`, then run G on
+//! WebGPU through the same kernels as native, or on the CPU references where WebGPU is missing.
+
+use std::path::Path;
+use std::rc::Rc;
+
+use js_sys::{Float32Array, Promise};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
+
+use crate::checkpoint;
+use crate::generator::{self, Generator};
+use crate::gpu::Gpu;
+
+/// Samples per call: the page's 10×10 grid, or 100 frames of an interpolation.
+const BATCH: usize = 100;
+
+struct Loaded {
+    generator: Generator,
+    gpu: Option<Gpu>,
+    backend: String,
+}
+
+/// A generator ready to run, and the backend it runs on.
+#[wasm_bindgen]
+pub struct WebGenerator {
+    inner: Rc<Loaded>,
+}
+
+/// Parses `bytes` (a generator export or a checkpoint; `name` names it in errors) and opens
+/// WebGPU unless `use_gpu` is false or it is unavailable.
+#[wasm_bindgen(js_name = loadGenerator)]
+pub async fn load_generator(bytes: Vec<u8>, name: String, use_gpu: bool) -> Result<WebGenerator, JsError> {
+    let loaded = checkpoint::parse(Path::new(&name), &bytes).map_err(|e| JsError::new(&e.to_string()))?;
+    let generator = Generator::from_loaded(&loaded, BATCH).map_err(|e| JsError::new(&format!("{e:#}")))?;
+    let (gpu, backend) = if !use_gpu {
+        (None, "CPU (WebGPU turned off)".to_string())
+    } else {
+        match Gpu::new().await {
+            Ok(gpu) => {
+                let backend = format!("WebGPU ({})", gpu.adapter.name);
+                (Some(gpu), backend)
+            }
+            Err(e) => (None, format!("CPU (no WebGPU: {e})")),
+        }
+    };
+    Ok(WebGenerator { inner: Rc::new(Loaded { generator, gpu, backend }) })
+}
+
+#[wasm_bindgen]
+impl WebGenerator {
+    /// "WebGPU (adapter)" or "CPU (why)".
+    #[wasm_bindgen(getter)]
+    pub fn backend(&self) -> String {
+        self.inner.backend.clone()
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn pixels(&self) -> usize {
+        self.inner.generator.architecture.pixels
+    }
+
+    #[wasm_bindgen(getter, js_name = zDim)]
+    pub fn z_dim(&self) -> usize {
+        self.inner.generator.architecture.z_dim
+    }
+
+    /// z for 100 samples from `seed`: the same as `gan-wgpu generate --seed`.
+    pub fn noise(&self, seed: u32) -> Vec<f32> {
+        self.inner.generator.noise(seed)
+    }
+
+    /// 100 points from the first z of `from` to the first z of `to`.
+    pub fn interpolation(&self, from: u32, to: u32) -> Vec<f32> {
+        let dims = self.z_dim();
+        generator::interpolate(&self.noise(from)[..dims], &self.noise(to)[..dims], BATCH)
+    }
+
+    /// G(z) for 100 rows of z: a promise of 100 × pixels values in [0, 1].
+    pub fn run(&self, z: Vec<f32>) -> Promise {
+        let inner = self.inner.clone();
+        future_to_promise(async move {
+            let expected = BATCH * inner.generator.architecture.z_dim;
+            if z.len() != expected {
+                return Err(JsError::new(&format!("z has {} values, expected {expected}", z.len())).into());
+            }
+            let samples = match &inner.gpu {
+                Some(gpu) => inner.generator.run_gpu(gpu, &z).await.map_err(|e| JsError::new(&format!("{e:#}")))?,
+                None => inner.generator.run_cpu(&z),
+            };
+            Ok(Float32Array::from(samples.as_slice()).into())
+        })
+    }
+}
