@@ -38,10 +38,12 @@ pub async fn load_generator(bytes: Vec<u8>, name: String, use_gpu: bool) -> Resu
     } else {
         match Gpu::new().await {
             Ok(gpu) => {
-                let backend = format!("WebGPU ({})", gpu.adapter.name);
+                // Browsers may keep the adapter's name to themselves.
+                let name = &gpu.adapter.name;
+                let backend = if name.is_empty() { "WebGPU".to_string() } else { format!("WebGPU ({name})") };
                 (Some(gpu), backend)
             }
-            Err(e) => (None, format!("CPU (no WebGPU: {e})")),
+            Err(_) => (None, "CPU (this browser offers no WebGPU adapter)".to_string()),
         }
     };
     Ok(WebGenerator { inner: Rc::new(Loaded { generator, gpu, backend }) })
