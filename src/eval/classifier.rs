@@ -121,7 +121,7 @@ pub struct Predictions {
 
 impl Predictions {
     pub fn labels(&self, classes: usize) -> Vec<usize> {
-        self.probs.chunks(classes).map(|row| (0..classes).fold(0, |b, c| if row[c] > row[b] { c } else { b })).collect()
+        self.probs.chunks(classes).map(super::metrics::predicted_class).collect()
     }
 }
 

@@ -18,16 +18,20 @@ pub struct ClassMetrics {
     pub inception_score: f64,
 }
 
+/// The index of the most probable class of one row of probabilities (the first, on ties).
+pub fn predicted_class(row: &[f32]) -> usize {
+    (0..row.len()).fold(0, |b, c| if row[c] > row[b] { c } else { b })
+}
+
 /// The metrics of `probs`: one row of `classes` probabilities per image.
 pub fn class_metrics(probs: &[f32], classes: usize) -> ClassMetrics {
     let rows: Vec<&[f32]> = probs.chunks(classes).collect();
     let n = rows.len() as f64;
-    let argmax = |row: &[f32]| (0..classes).fold(0, |b, c| if row[c] > row[b] { c } else { b });
     let mut shares = vec![0.0; classes];
-    rows.iter().for_each(|row| shares[argmax(row)] += 1.0 / n);
+    rows.iter().for_each(|row| shares[predicted_class(row)] += 1.0 / n);
     let uniform = 1.0 / classes as f64;
     let kl_from_uniform = shares.iter().filter(|&&s| s > 0.0).map(|&s| s * (s / uniform).ln()).sum();
-    let mean_confidence = rows.iter().map(|row| row[argmax(row)] as f64).sum::<f64>() / n;
+    let mean_confidence = rows.iter().map(|row| row[predicted_class(row)] as f64).sum::<f64>() / n;
     let mut marginal = vec![0.0; classes];
     rows.iter().for_each(|row| row.iter().zip(&mut marginal).for_each(|(&p, m)| *m += p as f64 / n));
     let mean_kl = rows
