@@ -3,16 +3,18 @@
 // op(A) is M×K, op(B) is K×N, C is M×N, all row-major.
 //
 // Each invocation computes a 16×32 block of C as 4×8 blocks of 4×4, each a 4×4 matrix product per
-// step of 4 along K: 2,048 multiply-adds per 192 values loaded. Buffers are read as vec4s (tensors
-// are padded to 16 bytes), so where the shapes keep every 4-run inside one vec4 (ALIGNED, chosen by
-// the host) a block edge is one load; otherwise the same code reads element by element. There is no
-// workgroup memory and no barrier. On llvmpipe, which runs invocations as SIMD lanes, a load costs
-// per lane and per element while multiply-adds are nearly free, so the work per value loaded decides
-// the speed: on the 64×784×1536 product, 4×4 blocks per invocation ran at 0.9 GFLOP/s there, 8×8 at
-// 1.8, 16×16 at 3.0 and 16×32 at 3.5 (`cargo bench --bench kernels`); a 64×64 shared-memory tiled
-// kernel ran at 0.67. The 32 accumulators are named, not an array: llvmpipe keeps a run-time indexed
-// array in memory and reaches it per lane. Rows and columns past the edge read clamped addresses
-// and are not written. (Real GPUs want smaller blocks per invocation; see the performance issue.)
+// step of 4 along K: 2,048 multiply-adds per 192 values loaded. A and B are read as texels (the host
+// copies them into rgba32float textures, see shaders/common/texels.wgsl), so where the shapes keep
+// every 4-run inside one texel (ALIGNED, chosen by the host) a block edge is one load; otherwise the
+// same code reads element by element. There is no workgroup memory and no barrier. On llvmpipe,
+// which runs invocations as SIMD lanes, loads decide the speed: it reads a storage buffer lane by
+// lane and element by element, but fetches a texel for all lanes at once. On the 64×784×1536
+// product, storage-buffer reads gave 0.9 GFLOP/s with 4×4 blocks per invocation, 1.8 with 8×8, 3.0
+// with 16×16 and 3.5 with 16×32 (a 64×64 shared-memory tiled kernel: 0.67); texels made the 16×32
+// kernel 3.3 times as fast (`cargo bench --bench kernels`). The 32 accumulators are named, not an
+// array: llvmpipe keeps a run-time indexed array in memory and reaches it per lane. Rows and columns
+// past the edge read clamped addresses and are not written. (Real GPUs want smaller blocks per
+// invocation; see the performance issue.)
 
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
@@ -23,22 +25,22 @@ override ACT: u32 = ACT_NONE;
 struct Params { m: u32, n: u32, k: u32, slope: f32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> a: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> b: array<vec4<f32>>;
+@group(0) @binding(1) var a: texture_2d<f32>;
+@group(0) @binding(2) var b: texture_2d<f32>;
 @group(0) @binding(3) var<storage, read> bias: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read_write> c: array<f32>;
 
-fn a_at(i: u32) -> f32 { return a[i >> 2u][i & 3u]; }
-fn b_at(i: u32) -> f32 { return b[i >> 2u][i & 3u]; }
+fn a_at(i: u32) -> f32 { return texel(a, i >> 2u)[i & 3u]; }
+fn b_at(i: u32) -> f32 { return texel(b, i >> 2u)[i & 3u]; }
 
 // Elements base + offsets of A (or B): one load when aligned and the offsets are 0, 1, 2, 3.
 fn a_quad(base: u32, offsets: vec4u) -> vec4<f32> {
-    if ALIGNED { return a[(base + offsets.x) >> 2u]; }
+    if ALIGNED { return texel(a, (base + offsets.x) >> 2u); }
     return vec4(a_at(base + offsets.x), a_at(base + offsets.y), a_at(base + offsets.z), a_at(base + offsets.w));
 }
 
 fn b_quad(base: u32, offsets: vec4u) -> vec4<f32> {
-    if ALIGNED { return b[(base + offsets.x) >> 2u]; }
+    if ALIGNED { return texel(b, (base + offsets.x) >> 2u); }
     return vec4(b_at(base + offsets.x), b_at(base + offsets.y), b_at(base + offsets.z), b_at(base + offsets.w));
 }
 

@@ -23,8 +23,9 @@ macro_rules! wgsl {
 const ACTIVATE: &str = wgsl!("common/activate.wgsl");
 const RNG: &str = wgsl!("common/rng.wgsl");
 const INDEX: &str = wgsl!("common/index.wgsl");
+const TEXELS: &str = wgsl!("common/texels.wgsl");
 
-pub static MATMUL: Shader = Shader { name: "matmul", parts: &[ACTIVATE, wgsl!("matmul.wgsl")] };
+pub static MATMUL: Shader = Shader { name: "matmul", parts: &[ACTIVATE, TEXELS, wgsl!("matmul.wgsl")] };
 pub static ACTIVATION: Shader = Shader { name: "activation", parts: &[INDEX, ACTIVATE, wgsl!("activation.wgsl")] };
 pub static MAXOUT: Shader = Shader { name: "maxout", parts: &[INDEX, wgsl!("maxout.wgsl")] };
 pub static DROPOUT: Shader = Shader { name: "dropout", parts: &[INDEX, RNG, wgsl!("dropout.wgsl")] };

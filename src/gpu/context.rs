@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::gpu::kernel::KernelCache;
+use crate::gpu::kernel::{KernelCache, Recorder};
 
 /// Environment variable that picks an adapter by (case-insensitive) name substring, e.g. `llvmpipe`.
 pub const ADAPTER_ENV: &str = "GAN_WGPU_ADAPTER";
@@ -145,6 +145,8 @@ fn required_limits(adapter: &wgpu::Adapter) -> wgpu::Limits {
     wgpu::Limits {
         max_storage_buffer_binding_size: supported.max_storage_buffer_binding_size,
         max_buffer_size: supported.max_buffer_size,
+        // Operands read as texels wrap onto rows of 1,024 texels: taller textures hold bigger ones.
+        max_texture_dimension_2d: supported.max_texture_dimension_2d,
         ..wgpu::Limits::defaults()
     }
 }
@@ -174,14 +176,11 @@ impl Gpu {
         pollster::block_on(Self::new())
     }
 
-    /// Records work into a fresh compute pass and submits it as one command buffer.
-    pub fn run(&self, record: impl FnOnce(&mut wgpu::ComputePass<'_>)) {
-        let mut encoder = self.device.create_command_encoder(&Default::default());
-        {
-            let mut pass = encoder.begin_compute_pass(&Default::default());
-            record(&mut pass);
-        }
-        self.queue.submit([encoder.finish()]);
+    /// Records work and submits it as one command buffer.
+    pub fn run(&self, record: impl FnOnce(&mut Recorder)) {
+        let mut recorder = Recorder::new(self.device.create_command_encoder(&Default::default()));
+        record(&mut recorder);
+        self.queue.submit([recorder.finish()]);
     }
 
     /// Blocks (natively) until all submitted work is done; a no-op in the browser.

@@ -1,9 +1,10 @@
 //! Compiled kernels and prepared dispatches.
 //!
 //! Every kernel follows one binding convention: `@binding(0)` is a uniform holding the kernel's
-//! parameters (shapes, scalars), and `@binding(1..)` are storage buffers. A [`Dispatch`] binds
-//! concrete buffers once, so a layer can build its dispatches when it is created and record them
-//! into every training step at no further cost.
+//! parameters (shapes, scalars), and `@binding(1..)` are its tensors, each a storage buffer or, for
+//! operands read many times, a texture the buffer is copied into (see [`Access::Texels`]). A
+//! [`Dispatch`] binds concrete buffers once, so a layer can build its dispatches when it is created
+//! and record them into every training step at no further cost.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -13,11 +14,86 @@ use wgpu::util::DeviceExt;
 use crate::gpu::Gpu;
 use crate::shaders::Shader;
 
-/// How a kernel uses a storage buffer.
+/// How a kernel uses a tensor's buffer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Access {
     Read,
     ReadWrite,
+    /// Read through a copy in an rgba32float texture (`texture_2d<f32>`), laid out linearly: texel t
+    /// holds elements 4t..4t+4 and sits at (t % 1024, t / 1024), see `shaders/common/texels.wgsl`.
+    /// The copy is recorded before every dispatch. Worth it where loads dominate: llvmpipe fetches
+    /// texels for all SIMD lanes at once, but reads a storage buffer lane by lane, element by element.
+    Texels,
+}
+
+/// Row length of a linear texture, in texels (`shaders/common/texels.wgsl`): a power of two, so that
+/// the kernels find a texel with a mask and a shift.
+const TEXEL_ROW: u32 = 1024;
+const TEXEL_BYTES: u32 = 16;
+
+/// A tensor's buffer and the texture it is copied into before a dispatch reads it.
+struct Upload {
+    buffer: wgpu::Buffer,
+    texture: wgpu::Texture,
+}
+
+impl Upload {
+    fn new(gpu: &Gpu, buffer: &wgpu::Buffer) -> Self {
+        let texels = (buffer.size() / TEXEL_BYTES as u64) as u32;
+        let width = TEXEL_ROW;
+        let height = texels.div_ceil(width).max(1);
+        let max = gpu.device.limits().max_texture_dimension_2d;
+        assert!(
+            height <= max,
+            "a tensor of {} values is too large to read as texels: {height} rows of {width} exceed this \
+             adapter's limit of {max}",
+            texels * 4
+        );
+        let texture = gpu.device.create_texture(&wgpu::TextureDescriptor {
+            label: None,
+            size: wgpu::Extent3d { width, height, depth_or_array_layers: 1 },
+            mip_level_count: 1,
+            sample_count: 1,
+            dimension: wgpu::TextureDimension::D2,
+            format: wgpu::TextureFormat::Rgba32Float,
+            usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
+            view_formats: &[],
+        });
+        Self { buffer: buffer.clone(), texture }
+    }
+
+    /// Copies whole rows, then the part of the last row the tensor fills.
+    fn record(&self, encoder: &mut wgpu::CommandEncoder) {
+        let texels = (self.buffer.size() / TEXEL_BYTES as u64) as u32;
+        let width = self.texture.width();
+        let (full_rows, rest) = (texels / width, texels % width);
+        let copy = |encoder: &mut wgpu::CommandEncoder, first_row: u32, size: wgpu::Extent3d| {
+            let offset = first_row as u64 * width as u64 * TEXEL_BYTES as u64;
+            encoder.copy_buffer_to_texture(
+                wgpu::TexelCopyBufferInfo {
+                    buffer: &self.buffer,
+                    layout: wgpu::TexelCopyBufferLayout {
+                        offset,
+                        bytes_per_row: Some(width * TEXEL_BYTES),
+                        rows_per_image: None,
+                    },
+                },
+                wgpu::TexelCopyTextureInfo {
+                    texture: &self.texture,
+                    mip_level: 0,
+                    origin: wgpu::Origin3d { x: 0, y: first_row, z: 0 },
+                    aspect: wgpu::TextureAspect::All,
+                },
+                size,
+            );
+        };
+        if full_rows > 0 {
+            copy(encoder, 0, wgpu::Extent3d { width, height: full_rows, depth_or_array_layers: 1 });
+        }
+        if rest > 0 {
+            copy(encoder, full_rows, wgpu::Extent3d { width: rest, height: 1, depth_or_array_layers: 1 });
+        }
+    }
 }
 
 /// A kernel: an entry point of a shader, its storage bindings, and values for its `override` constants.
@@ -56,12 +132,23 @@ pub(crate) struct KernelCache {
     kernels: Mutex<HashMap<String, Arc<Kernel>>>,
 }
 
-fn layout_entry(binding: u32, ty: wgpu::BufferBindingType) -> wgpu::BindGroupLayoutEntry {
-    wgpu::BindGroupLayoutEntry {
-        binding,
-        visibility: wgpu::ShaderStages::COMPUTE,
-        ty: wgpu::BindingType::Buffer { ty, has_dynamic_offset: false, min_binding_size: None },
-        count: None,
+fn layout_entry(binding: u32, ty: wgpu::BindingType) -> wgpu::BindGroupLayoutEntry {
+    wgpu::BindGroupLayoutEntry { binding, visibility: wgpu::ShaderStages::COMPUTE, ty, count: None }
+}
+
+fn buffer_binding(ty: wgpu::BufferBindingType) -> wgpu::BindingType {
+    wgpu::BindingType::Buffer { ty, has_dynamic_offset: false, min_binding_size: None }
+}
+
+fn binding_type(access: Access) -> wgpu::BindingType {
+    match access {
+        Access::Read => buffer_binding(wgpu::BufferBindingType::Storage { read_only: true }),
+        Access::ReadWrite => buffer_binding(wgpu::BufferBindingType::Storage { read_only: false }),
+        Access::Texels => wgpu::BindingType::Texture {
+            sample_type: wgpu::TextureSampleType::Float { filterable: false },
+            view_dimension: wgpu::TextureViewDimension::D2,
+            multisampled: false,
+        },
     }
 }
 
@@ -84,10 +171,9 @@ impl Gpu {
                 })
             })
             .clone();
-        let mut entries = vec![layout_entry(0, wgpu::BufferBindingType::Uniform)];
+        let mut entries = vec![layout_entry(0, buffer_binding(wgpu::BufferBindingType::Uniform))];
         for (i, access) in spec.storage.iter().enumerate() {
-            let read_only = *access == Access::Read;
-            entries.push(layout_entry(i as u32 + 1, wgpu::BufferBindingType::Storage { read_only }));
+            entries.push(layout_entry(i as u32 + 1, binding_type(*access)));
         }
         let layout = self
             .device
@@ -136,35 +222,82 @@ impl Gpu {
             contents: bytemuck::bytes_of(params),
             usage: wgpu::BufferUsages::UNIFORM,
         });
+        let uploads: Vec<Option<Upload>> = buffers
+            .iter()
+            .zip(spec.storage)
+            .map(|(buffer, access)| (*access == Access::Texels).then(|| Upload::new(self, buffer)))
+            .collect();
+        let views: Vec<Option<wgpu::TextureView>> =
+            uploads.iter().map(|u| u.as_ref().map(|u| u.texture.create_view(&Default::default()))).collect();
         let mut entries = vec![wgpu::BindGroupEntry { binding: 0, resource: uniform.as_entire_binding() }];
-        for (i, buffer) in buffers.iter().enumerate() {
-            entries.push(wgpu::BindGroupEntry { binding: i as u32 + 1, resource: buffer.as_entire_binding() });
+        for (i, (buffer, view)) in buffers.iter().zip(&views).enumerate() {
+            let resource = match view {
+                Some(view) => wgpu::BindingResource::TextureView(view),
+                None => buffer.as_entire_binding(),
+            };
+            entries.push(wgpu::BindGroupEntry { binding: i as u32 + 1, resource });
         }
         let bind_group = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some(spec.entry),
             layout: &kernel.layout,
             entries: &entries,
         });
-        Dispatch { pipeline: kernel.pipeline.clone(), bind_group, workgroups }
+        let uploads = uploads.into_iter().flatten().collect();
+        Dispatch { pipeline: kernel.pipeline.clone(), bind_group, workgroups, uploads }
     }
 }
 
-/// A kernel with its buffers bound: recording it is three commands.
+/// A kernel with its buffers bound: recording it is three commands, after the copies of the
+/// operands it reads as texels.
 pub struct Dispatch {
     pipeline: wgpu::ComputePipeline,
     bind_group: wgpu::BindGroup,
     workgroups: [u32; 3],
+    uploads: Vec<Upload>,
 }
 
 impl Dispatch {
-    pub fn record(&self, pass: &mut wgpu::ComputePass<'_>) {
+    pub fn record(&self, recorder: &mut Recorder) {
         let [x, y, z] = self.workgroups;
         if x * y * z == 0 {
             return;
         }
+        if !self.uploads.is_empty() {
+            let encoder = recorder.encoder();
+            self.uploads.iter().for_each(|upload| upload.record(encoder));
+        }
+        let pass = recorder.pass();
         pass.set_pipeline(&self.pipeline);
         pass.set_bind_group(0, &self.bind_group, &[]);
         pass.dispatch_workgroups(x, y, z);
+    }
+}
+
+/// One command buffer being recorded: dispatches go into a compute pass that stays open until a
+/// copy needs the encoder.
+pub struct Recorder {
+    encoder: wgpu::CommandEncoder,
+    pass: Option<wgpu::ComputePass<'static>>,
+}
+
+impl Recorder {
+    pub(crate) fn new(encoder: wgpu::CommandEncoder) -> Self {
+        Self { encoder, pass: None }
+    }
+
+    fn pass(&mut self) -> &mut wgpu::ComputePass<'static> {
+        self.pass.get_or_insert_with(|| self.encoder.begin_compute_pass(&Default::default()).forget_lifetime())
+    }
+
+    /// The encoder, with any open compute pass ended first.
+    fn encoder(&mut self) -> &mut wgpu::CommandEncoder {
+        self.pass = None;
+        &mut self.encoder
+    }
+
+    pub(crate) fn finish(mut self) -> wgpu::CommandBuffer {
+        self.pass = None;
+        self.encoder.finish()
     }
 }
 

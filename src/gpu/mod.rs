@@ -1,10 +1,10 @@
 //! The GPU runtime: context, tensors and kernel dispatch. Nothing above this module touches wgpu
-//! beyond recording a [`Dispatch`] into a compute pass.
+//! beyond recording a [`Dispatch`] into a [`Recorder`].
 
 mod context;
 mod kernel;
 mod tensor;
 
 pub use context::{ADAPTER_ENV, AdapterSummary, BACKEND_ENV, Gpu, GpuError, list_adapters};
-pub use kernel::{Access, Dispatch, ELEMENTWISE_WORKGROUP, KernelSpec, grid_1d};
+pub use kernel::{Access, Dispatch, ELEMENTWISE_WORKGROUP, KernelSpec, Recorder, grid_1d};
 pub use tensor::Tensor;

@@ -2,7 +2,7 @@
 
 use super::{CLOCK, Graph, Id, Kind, Op};
 use crate::gan::InitialValues;
-use crate::gpu::{Dispatch, Gpu, GpuError, Tensor};
+use crate::gpu::{Dispatch, Gpu, GpuError, Recorder, Tensor};
 use crate::ops::random::{Clock, Stream};
 use crate::ops::{activation, adam, batch, batchnorm, bce, dropout, matmul, maxout, random, reduce, sgd, softmax};
 
@@ -19,13 +19,13 @@ pub struct GpuState {
     seed: u32,
 }
 
-/// Operations bound to their buffers, recorded together into one compute pass.
+/// Operations bound to their buffers, recorded together into one command buffer.
 pub struct GpuProgram {
     dispatches: Vec<Dispatch>,
 }
 
 impl GpuProgram {
-    pub fn record(&self, pass: &mut wgpu::ComputePass<'_>) {
+    pub fn record(&self, pass: &mut Recorder) {
         self.dispatches.iter().for_each(|d| d.record(pass));
     }
 

@@ -28,7 +28,9 @@ pub fn update(gpu: &Gpu, hyper: &Tensor<AdamHyper>, param: &Tensor, grad: &Tenso
         &[Access::Read, Access::ReadWrite, Access::Read, Access::ReadWrite, Access::ReadWrite],
     );
     let buffers = [hyper.buffer(), param.buffer(), grad.buffer(), m.buffer(), v.buffer()];
-    gpu.dispatch(&spec, &(param.len() as u32), &buffers, grid_1d(param.len(), ELEMENTWISE_WORKGROUP))
+    // Four values per invocation (the kernel's vec4s).
+    let quads = param.len().div_ceil(4);
+    gpu.dispatch(&spec, &(quads as u32), &buffers, grid_1d(quads, ELEMENTWISE_WORKGROUP))
 }
 
 /// Advances the step count t by one.

@@ -70,7 +70,7 @@ pub fn matmul(
     }
     let (ta, tb) = layout.transposes();
     let spec =
-        KernelSpec::new(&shaders::MATMUL, "main", &[Access::Read, Access::Read, Access::Read, Access::ReadWrite])
+        KernelSpec::new(&shaders::MATMUL, "main", &[Access::Texels, Access::Texels, Access::Read, Access::ReadWrite])
             .with("TRANS_A", ta as u8 as f64)
             .with("TRANS_B", tb as u8 as f64)
             .with("HAS_BIAS", bias.is_some() as u8 as f64)

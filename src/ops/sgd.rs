@@ -22,7 +22,9 @@ pub fn update(gpu: &Gpu, hyper: &Tensor<SgdHyper>, param: &Tensor, grad: &Tensor
     let spec =
         KernelSpec::new(&shaders::SGD, "update", &[Access::Read, Access::ReadWrite, Access::Read, Access::ReadWrite]);
     let buffers = [hyper.buffer(), param.buffer(), grad.buffer(), velocity.buffer()];
-    gpu.dispatch(&spec, &(param.len() as u32), &buffers, grid_1d(param.len(), ELEMENTWISE_WORKGROUP))
+    // Four values per invocation (the kernel's vec4s).
+    let quads = param.len().div_ceil(4);
+    gpu.dispatch(&spec, &(quads as u32), &buffers, grid_1d(quads, ELEMENTWISE_WORKGROUP))
 }
 
 /// The learning-rate schedule's step: lr = max(lr / lr_decay, lr_min).
