@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use flate2::Compression;
@@ -11,15 +11,7 @@ use flate2::write::GzEncoder;
 use gan_wgpu::data::{self, DataError, DatasetSpec, FileSpec, LoadOptions, idx};
 use sha2::{Digest, Sha256};
 
-/// The real MNIST files: the shared copy beside the checkout where CI has one, else the vendored one.
-fn real_mnist_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("GAN_WGPU_TEST_MNIST") {
-        return dir.into();
-    }
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let shared = root.join("../shared/data/mnist");
-    if shared.is_dir() { shared } else { root.join("data/mnist") }
-}
+mod common;
 
 fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut encoder = GzEncoder::new(Vec::new(), Compression::fast());
@@ -72,7 +64,7 @@ fn explicit(dir: &Path) -> LoadOptions {
 
 #[test]
 fn real_mnist_parses_with_the_published_counts_labels_and_mean() {
-    let dir = real_mnist_dir();
+    let dir = common::mnist_dir();
     let mnist = data::load(&DatasetSpec::mnist(), &explicit(&dir)).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
     assert_eq!((mnist.train.count, mnist.train.rows, mnist.train.cols), (60000, 28, 28));
     assert_eq!(mnist.test.count, 10000);
@@ -294,7 +286,7 @@ fn unwritable_cache_is_named() {
 
 #[test]
 fn real_mnist_downloads_through_the_same_code() {
-    let dir = real_mnist_dir();
+    let dir = common::mnist_dir();
     let spec = DatasetSpec::mnist();
     let files: Vec<(String, Vec<u8>)> = [&spec.train_images, &spec.train_labels, &spec.test_images, &spec.test_labels]
         .iter()
@@ -321,14 +313,14 @@ fn preview_command_writes_the_first_digits() {
         .args(["preview", "--count", "20", "--out"])
         .arg(&out)
         .arg("--data-dir")
-        .arg(real_mnist_dir())
+        .arg(common::mnist_dir())
         .status()
         .unwrap();
     assert!(status.success());
     let png = image::open(&out).unwrap().to_luma8();
     // 10 columns of 28 + 2 gap, 2 rows of 28 + 2 + 12 (label), plus the outer gap.
     assert_eq!(png.dimensions(), (10 * 30 + 2, 2 * 42 + 2));
-    let mnist = data::load(&DatasetSpec::mnist(), &explicit(&real_mnist_dir())).unwrap();
+    let mnist = data::load(&DatasetSpec::mnist(), &explicit(&common::mnist_dir())).unwrap();
     // The first cell holds the first training image (a 5), pixel for pixel.
     for (j, &p) in mnist.train.image(0).iter().enumerate() {
         assert_eq!(png.get_pixel(2 + j as u32 % 28, 2 + j as u32 / 28)[0], p, "pixel {j} of the first digit");

@@ -29,24 +29,11 @@ pub fn gather(
     dst_row: usize,
     out: &Tensor,
 ) -> Dispatch {
-    let cols = out.shape()[1];
-    let batches_per_epoch = order.len() / rows;
-    assert!(batches_per_epoch > 0, "an epoch of {} images has no batch of {rows}", order.len());
-    assert!(dst_row + rows <= out.shape()[0], "gather: rows {dst_row}..{} outside {:?}", dst_row + rows, out.shape());
-    let params = Params {
-        rows: rows as u32,
-        cols: cols as u32,
-        dst_row: dst_row as u32,
-        batches_per_epoch: batches_per_epoch as u32,
-    };
-    let spec =
-        KernelSpec::new(&shaders::BATCH, "gather", &[Access::Read, Access::Read, Access::Read, Access::ReadWrite]);
-    let buffers = [clock.0.buffer(), images.buffer(), order.buffer(), out.buffer()];
-    gpu.dispatch(&spec, &params, &buffers, grid_1d(rows * cols, ELEMENTWISE_WORKGROUP))
+    gather_rows(gpu, "gather", clock, images, order, rows, dst_row, out)
 }
 
-/// out[dst_row + r] = one_hot(labels[order[b·rows + r]]) for the same batch b as [`gather`]; out
-/// has a column per class.
+/// out[r] = one_hot(labels[order[b·rows + r]]) for the same batch b as [`gather`]; out has a
+/// column per class.
 pub fn gather_one_hot(
     gpu: &Gpu,
     clock: &Clock,
@@ -55,19 +42,34 @@ pub fn gather_one_hot(
     rows: usize,
     out: &Tensor,
 ) -> Dispatch {
-    let classes = out.shape()[1];
+    gather_rows(gpu, "gather_one_hot", clock, labels, order, rows, 0, out)
+}
+
+/// The batch `entry` of batch.wgsl copies: `rows` rows of `out`, from `dst_row` on, picked by `order`.
+#[allow(clippy::too_many_arguments)]
+fn gather_rows(
+    gpu: &Gpu,
+    entry: &'static str,
+    clock: &Clock,
+    source: &Tensor<u32>,
+    order: &Tensor<u32>,
+    rows: usize,
+    dst_row: usize,
+    out: &Tensor,
+) -> Dispatch {
+    let cols = out.shape()[1];
     let batches_per_epoch = order.len() / rows;
     assert!(batches_per_epoch > 0, "an epoch of {} images has no batch of {rows}", order.len());
-    assert!(rows <= out.shape()[0], "gather_one_hot: {rows} rows into {:?}", out.shape());
-    let params =
-        Params { rows: rows as u32, cols: classes as u32, dst_row: 0, batches_per_epoch: batches_per_epoch as u32 };
-    let spec = KernelSpec::new(
-        &shaders::BATCH,
-        "gather_one_hot",
-        &[Access::Read, Access::Read, Access::Read, Access::ReadWrite],
-    );
-    let buffers = [clock.0.buffer(), labels.buffer(), order.buffer(), out.buffer()];
-    gpu.dispatch(&spec, &params, &buffers, grid_1d(rows * classes, ELEMENTWISE_WORKGROUP))
+    assert!(dst_row + rows <= out.shape()[0], "{entry}: rows {dst_row}..{} outside {:?}", dst_row + rows, out.shape());
+    let params = Params {
+        rows: rows as u32,
+        cols: cols as u32,
+        dst_row: dst_row as u32,
+        batches_per_epoch: batches_per_epoch as u32,
+    };
+    let spec = KernelSpec::new(&shaders::BATCH, entry, &[Access::Read, Access::Read, Access::Read, Access::ReadWrite]);
+    let buffers = [clock.0.buffer(), source.buffer(), order.buffer(), out.buffer()];
+    gpu.dispatch(&spec, &params, &buffers, grid_1d(rows * cols, ELEMENTWISE_WORKGROUP))
 }
 
 /// dst[dst_row..dst_row + src rows] = src.
