@@ -22,13 +22,21 @@ override HAS_BIAS: bool = false;
 override ALIGNED: bool = false;
 override ACT: u32 = ACT_NONE;
 
-struct Params { m: u32, n: u32, k: u32, slope: f32 }
+// The shape comes from a storage buffer, not the uniform: lavapipe specialises a shader on uniform
+// values that steer its loops and branches, and with some shapes (a power-of-two M, with TRANS_A)
+// it recompiled the kernel at every dispatch (~60 ms each) and never freed the code (~5 MB each).
+struct Params { slope: f32 }
+struct Shape { m: u32, n: u32, k: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var a: texture_2d<f32>;
 @group(0) @binding(2) var b: texture_2d<f32>;
 @group(0) @binding(3) var<storage, read> bias: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read_write> c: array<f32>;
+@group(0) @binding(5) var<storage, read> shape: Shape;
+
+// The shape, read once per invocation.
+var<private> dims: Shape;
 
 fn a_at(i: u32) -> f32 { return texel(a, i >> 2u)[i & 3u]; }
 fn b_at(i: u32) -> f32 { return texel(b, i >> 2u)[i & 3u]; }
@@ -50,38 +58,48 @@ const RUN = vec4u(0u, 1u, 2u, 3u);
 fn a_block(rows: vec4u, k: u32) -> mat4x4<f32> {
     if TRANS_A {
         // A is K×M: a row of A holds a column of op(A).
-        return mat4x4(a_quad(k * p.m, rows), a_quad((k + 1u) * p.m, rows), a_quad((k + 2u) * p.m, rows), a_quad((k + 3u) * p.m, rows));
+        return mat4x4(a_quad(k * dims.m, rows), a_quad((k + 1u) * dims.m, rows), a_quad((k + 2u) * dims.m, rows), a_quad((k + 3u) * dims.m, rows));
     }
-    return transpose(mat4x4(a_quad(rows.x * p.k + k, RUN), a_quad(rows.y * p.k + k, RUN), a_quad(rows.z * p.k + k, RUN), a_quad(rows.w * p.k + k, RUN)));
+    return transpose(mat4x4(a_quad(rows.x * dims.k + k, RUN), a_quad(rows.y * dims.k + k, RUN), a_quad(rows.z * dims.k + k, RUN), a_quad(rows.w * dims.k + k, RUN)));
 }
 
 // op(B)[k..k+4, cols] as a matrix whose column j is op(B)[k..k+4, cols[j]].
 fn b_block(k: u32, cols: vec4u) -> mat4x4<f32> {
     if TRANS_B {
         // B is N×K: a row of B holds a column of op(B).
-        return mat4x4(b_quad(cols.x * p.k + k, RUN), b_quad(cols.y * p.k + k, RUN), b_quad(cols.z * p.k + k, RUN), b_quad(cols.w * p.k + k, RUN));
+        return mat4x4(b_quad(cols.x * dims.k + k, RUN), b_quad(cols.y * dims.k + k, RUN), b_quad(cols.z * dims.k + k, RUN), b_quad(cols.w * dims.k + k, RUN));
     }
-    return transpose(mat4x4(b_quad(k * p.n, cols), b_quad((k + 1u) * p.n, cols), b_quad((k + 2u) * p.n, cols), b_quad((k + 3u) * p.n, cols)));
+    return transpose(mat4x4(b_quad(k * dims.n, cols), b_quad((k + 1u) * dims.n, cols), b_quad((k + 2u) * dims.n, cols), b_quad((k + 3u) * dims.n, cols)));
+}
+
+// acc + a·b as chains of fused multiply-adds, one per column: llvmpipe does not fuse the multiplies
+// and adds of a matrix product by itself, and the fused form runs faster there.
+fn product_add(acc: mat4x4<f32>, a: mat4x4<f32>, b: mat4x4<f32>) -> mat4x4<f32> {
+    return mat4x4(column_add(acc[0], a, b[0]), column_add(acc[1], a, b[1]), column_add(acc[2], a, b[2]), column_add(acc[3], a, b[3]));
+}
+
+fn column_add(acc: vec4<f32>, a: mat4x4<f32>, b: vec4<f32>) -> vec4<f32> {
+    return fma(a[3], vec4(b.w), fma(a[2], vec4(b.z), fma(a[1], vec4(b.y), fma(a[0], vec4(b.x), acc))));
 }
 
 fn op_a(row: u32, k: u32) -> f32 {
-    if TRANS_A { return a_at(k * p.m + row); }
-    return a_at(row * p.k + k);
+    if TRANS_A { return a_at(k * dims.m + row); }
+    return a_at(row * dims.k + k);
 }
 
 fn op_b(k: u32, col: u32) -> f32 {
-    if TRANS_B { return b_at(col * p.k + k); }
-    return b_at(k * p.n + col);
+    if TRANS_B { return b_at(col * dims.k + k); }
+    return b_at(k * dims.n + col);
 }
 
 fn store_row(row: u32, cols: vec4u, values: vec4<f32>) {
-    if row >= p.m { return; }
+    if row >= dims.m { return; }
     for (var j = 0u; j < 4u; j++) {
         let col = cols[j];
-        if col >= p.n { return; }
+        if col >= dims.n { return; }
         var v = values[j];
         if HAS_BIAS { v += bias[col >> 2u][col & 3u]; }
-        c[row * p.n + col] = activate(ACT, v, p.slope);
+        c[row * dims.n + col] = activate(ACT, v, p.slope);
     }
 }
 
@@ -96,11 +114,12 @@ fn store_block(row0: u32, col0: u32, acc: mat4x4<f32>) {
 
 @compute @workgroup_size(8, 1)
 fn main(@builtin(global_invocation_id) gid: vec3u) {
+    dims = shape;
     let row0 = gid.y * 16u;
     let col0 = gid.x * 32u;
-    if row0 >= p.m || col0 >= p.n { return; }
-    let last_row = vec4u(p.m - 1u);
-    let last_col = vec4u(p.n - 1u);
+    if row0 >= dims.m || col0 >= dims.n { return; }
+    let last_row = vec4u(dims.m - 1u);
+    let last_col = vec4u(dims.n - 1u);
     let rows0 = min(vec4u(row0 + 0u) + RUN, last_row);
     let rows1 = min(vec4u(row0 + 4u) + RUN, last_row);
     let rows2 = min(vec4u(row0 + 8u) + RUN, last_row);
@@ -146,7 +165,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
     var acc36 = mat4x4<f32>();
     var acc37 = mat4x4<f32>();
     var k = 0u;
-    for (; k + 4u <= p.k; k += 4u) {
+    for (; k + 4u <= dims.k; k += 4u) {
         let a0 = a_block(rows0, k);
         let a1 = a_block(rows1, k);
         let a2 = a_block(rows2, k);
@@ -159,40 +178,40 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
         let b5 = b_block(k, cols5);
         let b6 = b_block(k, cols6);
         let b7 = b_block(k, cols7);
-        acc00 += a0 * b0;
-        acc01 += a0 * b1;
-        acc02 += a0 * b2;
-        acc03 += a0 * b3;
-        acc04 += a0 * b4;
-        acc05 += a0 * b5;
-        acc06 += a0 * b6;
-        acc07 += a0 * b7;
-        acc10 += a1 * b0;
-        acc11 += a1 * b1;
-        acc12 += a1 * b2;
-        acc13 += a1 * b3;
-        acc14 += a1 * b4;
-        acc15 += a1 * b5;
-        acc16 += a1 * b6;
-        acc17 += a1 * b7;
-        acc20 += a2 * b0;
-        acc21 += a2 * b1;
-        acc22 += a2 * b2;
-        acc23 += a2 * b3;
-        acc24 += a2 * b4;
-        acc25 += a2 * b5;
-        acc26 += a2 * b6;
-        acc27 += a2 * b7;
-        acc30 += a3 * b0;
-        acc31 += a3 * b1;
-        acc32 += a3 * b2;
-        acc33 += a3 * b3;
-        acc34 += a3 * b4;
-        acc35 += a3 * b5;
-        acc36 += a3 * b6;
-        acc37 += a3 * b7;
+        acc00 = product_add(acc00, a0, b0);
+        acc01 = product_add(acc01, a0, b1);
+        acc02 = product_add(acc02, a0, b2);
+        acc03 = product_add(acc03, a0, b3);
+        acc04 = product_add(acc04, a0, b4);
+        acc05 = product_add(acc05, a0, b5);
+        acc06 = product_add(acc06, a0, b6);
+        acc07 = product_add(acc07, a0, b7);
+        acc10 = product_add(acc10, a1, b0);
+        acc11 = product_add(acc11, a1, b1);
+        acc12 = product_add(acc12, a1, b2);
+        acc13 = product_add(acc13, a1, b3);
+        acc14 = product_add(acc14, a1, b4);
+        acc15 = product_add(acc15, a1, b5);
+        acc16 = product_add(acc16, a1, b6);
+        acc17 = product_add(acc17, a1, b7);
+        acc20 = product_add(acc20, a2, b0);
+        acc21 = product_add(acc21, a2, b1);
+        acc22 = product_add(acc22, a2, b2);
+        acc23 = product_add(acc23, a2, b3);
+        acc24 = product_add(acc24, a2, b4);
+        acc25 = product_add(acc25, a2, b5);
+        acc26 = product_add(acc26, a2, b6);
+        acc27 = product_add(acc27, a2, b7);
+        acc30 = product_add(acc30, a3, b0);
+        acc31 = product_add(acc31, a3, b1);
+        acc32 = product_add(acc32, a3, b2);
+        acc33 = product_add(acc33, a3, b3);
+        acc34 = product_add(acc34, a3, b4);
+        acc35 = product_add(acc35, a3, b5);
+        acc36 = product_add(acc36, a3, b6);
+        acc37 = product_add(acc37, a3, b7);
     }
-    for (; k < p.k; k++) {
+    for (; k < dims.k; k++) {
         let a0 = vec4(op_a(rows0.x, k), op_a(rows0.y, k), op_a(rows0.z, k), op_a(rows0.w, k));
         let a1 = vec4(op_a(rows1.x, k), op_a(rows1.y, k), op_a(rows1.z, k), op_a(rows1.w, k));
         let a2 = vec4(op_a(rows2.x, k), op_a(rows2.y, k), op_a(rows2.z, k), op_a(rows2.w, k));

@@ -120,6 +120,25 @@ fn wrong_and_truncated_files_are_refused() {
 }
 
 #[test]
+fn a_grid_name_that_is_not_png_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("generator.safetensors");
+    write_generator(&path);
+    let output = Command::new(env!("CARGO_BIN_EXE_gan-wgpu"))
+        .args(["generate", "--weights"])
+        .arg(&path)
+        .arg("--out")
+        .arg(dir.path().join("grid"))
+        .arg("--npy")
+        .arg(dir.path().join("samples.npy"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success() && stderr.contains("name ending in .png"), "{stderr}");
+    assert!(!dir.path().join("samples.npy").exists(), "nothing is written after the refusal");
+}
+
+#[test]
 fn architectures_beyond_any_generator_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("hostile.safetensors");

@@ -138,3 +138,33 @@ fn linear_backward_matches_finite_differences_and_gpu() {
     assert_close("gpu dW", &download(gpu, &gdw), &dw, 1e-5, 1e-5);
     assert_close("gpu db", &download(gpu, &gdb), &db, 1e-5, 1e-5);
 }
+
+/// Resident memory of this process, in bytes (Linux).
+#[cfg(target_os = "linux")]
+fn resident_bytes() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).expect("VmRSS in /proc/self/status");
+    line.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap() * 1024
+}
+
+/// Lavapipe once recompiled Xᵀ·dY with a power-of-two M at every dispatch, keeping each copy (about
+/// 5 MB): the shape then came from the uniform, on which it specialises shaders. Repeating a
+/// dispatch must not grow memory.
+#[cfg(target_os = "linux")]
+#[test]
+fn repeated_dispatches_do_not_grow_memory() {
+    let Some(gpu) = gpu() else { return };
+    let (x, dy, dw) = (Tensor::zeros(gpu, &[16, 16]), Tensor::zeros(gpu, &[16, 4]), Tensor::zeros(gpu, &[16, 4]));
+    let op = matmul(gpu, Layout::TransposeA, &x, &dy, None, Activation::Identity, &dw);
+    let run = |times: usize| {
+        for _ in 0..times {
+            gpu.run(|pass| op.record(pass));
+            gpu.wait();
+        }
+    };
+    run(5);
+    let before = resident_bytes();
+    run(40);
+    let grown = resident_bytes().saturating_sub(before);
+    assert!(grown < 40 << 20, "40 dispatches grew resident memory by {} MB", grown >> 20);
+}

@@ -105,7 +105,15 @@ fn adapters() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Grids are PNG files: refuse another name before any work is done.
+fn check_png(out: &std::path::Path) -> anyhow::Result<()> {
+    let is_png = out.extension().is_some_and(|e| e.eq_ignore_ascii_case("png"));
+    anyhow::ensure!(is_png, "--out {}: the grid is written as a PNG file; give a name ending in .png", out.display());
+    Ok(())
+}
+
 fn preview(dataset: &str, data_dir: Option<PathBuf>, count: usize, out: &std::path::Path) -> anyhow::Result<()> {
+    check_png(out)?;
     let spec = DatasetSpec::named(dataset).context("unknown dataset")?;
     let data = data::load(&spec, &LoadOptions::for_cli(&spec, data_dir))?;
     let train = &data.train;
@@ -135,6 +143,7 @@ fn generate(
     npy: &std::path::Path,
 ) -> anyhow::Result<()> {
     use gan_wgpu::generator::{self, Generator};
+    check_png(out)?;
     let generator = Generator::load(weights, count)?;
     let gpu = gan_wgpu::gpu::Gpu::new_blocking()?;
     let started = std::time::Instant::now();

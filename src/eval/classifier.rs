@@ -169,7 +169,12 @@ impl Classifier {
             if !mean.is_finite() {
                 bail!("the classifier's loss became {mean} in epoch {}", epoch + 1);
             }
-            bar.set_message(format!("epoch {}/{}, loss {mean:.4}", epoch + 1, config.epochs));
+            let message = format!("epoch {}/{}, loss {mean:.4}", epoch + 1, config.epochs);
+            if progress && bar.is_hidden() {
+                // No terminal for the bar (a log file): a line per epoch instead.
+                eprintln!("classifier {message}, {:.0} s", started.elapsed().as_secs_f64());
+            }
+            bar.set_message(message);
         }
         bar.finish_and_clear();
         let mut weights = HashMap::new();

@@ -178,9 +178,15 @@ impl Gpu {
 
     /// Records work and submits it as one command buffer.
     pub fn run(&self, record: impl FnOnce(&mut Recorder)) {
+        self.queue.submit([self.record(record)]);
+    }
+
+    /// Records work into a command buffer, for [`Gpu::run`] or a caller that times recording and
+    /// submission apart.
+    pub fn record(&self, record: impl FnOnce(&mut Recorder)) -> wgpu::CommandBuffer {
         let mut recorder = Recorder::new(self.device.create_command_encoder(&Default::default()));
         record(&mut recorder);
-        self.queue.submit([recorder.finish()]);
+        recorder.finish()
     }
 
     /// Blocks (natively) until all submitted work is done; a no-op in the browser.

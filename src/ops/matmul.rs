@@ -38,10 +38,9 @@ const TILE_ROWS: u32 = 16;
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
 struct Params {
-    m: u32,
-    n: u32,
-    k: u32,
     slope: f32,
+    /// A uniform struct occupies 16 bytes.
+    _pad: [f32; 3],
 }
 
 /// Whether every run of four the kernel reads lies in one vec4: the stored row length of each
@@ -69,18 +68,23 @@ pub fn matmul(
         assert_eq!(bias.len(), n, "matmul bias must have {n} values");
     }
     let (ta, tb) = layout.transposes();
-    let spec =
-        KernelSpec::new(&shaders::MATMUL, "main", &[Access::Texels, Access::Texels, Access::Read, Access::ReadWrite])
-            .with("TRANS_A", ta as u8 as f64)
-            .with("TRANS_B", tb as u8 as f64)
-            .with("HAS_BIAS", bias.is_some() as u8 as f64)
-            .with("ALIGNED", aligned(layout, m, k, n) as u8 as f64)
-            .with("ACT", act.code() as f64);
-    let params = Params { m: m as u32, n: n as u32, k: k as u32, slope: act.slope() };
+    let spec = KernelSpec::new(
+        &shaders::MATMUL,
+        "main",
+        &[Access::Texels, Access::Texels, Access::Read, Access::ReadWrite, Access::Read],
+    )
+    .with("TRANS_A", ta as u8 as f64)
+    .with("TRANS_B", tb as u8 as f64)
+    .with("HAS_BIAS", bias.is_some() as u8 as f64)
+    .with("ALIGNED", aligned(layout, m, k, n) as u8 as f64)
+    .with("ACT", act.code() as f64);
+    let params = Params { slope: act.slope(), _pad: [0.0; 3] };
+    // The shape in a storage buffer (see the shader for why not in the uniform).
+    let shape = Tensor::<u32>::from_slice(gpu, &[3], &[m as u32, n as u32, k as u32]);
     // Without a bias any buffer fills the binding; the kernel does not read it.
     let bias = bias.unwrap_or(a).buffer();
     let groups = [(n as u32).div_ceil(TILE_COLS), (m as u32).div_ceil(TILE_ROWS), 1];
-    gpu.dispatch(&spec, &params, &[a.buffer(), b.buffer(), bias, c.buffer()], groups)
+    gpu.dispatch(&spec, &params, &[a.buffer(), b.buffer(), bias, c.buffer(), shape.buffer()], groups)
 }
 
 pub mod reference {
