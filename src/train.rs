@@ -17,7 +17,7 @@ use crate::checkpoint::{self, Stored, Values};
 use crate::config::Config;
 use crate::data::Split;
 use crate::gan::{Gan, Shapes, epoch_order};
-use crate::generator::GeneratorArchitecture;
+use crate::generator::{Generator, GeneratorArchitecture};
 use crate::gpu::Gpu;
 use crate::graph::gpu::{GpuProgram, GpuState};
 use crate::graph::{Id, Kind};
@@ -234,9 +234,16 @@ impl<'a> Trainer<'a> {
     }
 
     fn finish(&mut self) -> anyhow::Result<()> {
-        self.sample_grid()?.save(self.path("final.png")).context("cannot write final.png")?;
         self.save_history()?;
-        self.export_generator()
+        self.export_generator()?;
+        // The final grid shows G on the noise it was trained on, as `generate --seed 0` does: the
+        // epoch grids' fixed low-variance noise only shows the neighbourhood of z = 0.
+        let generator = Generator::load(&self.path(GENERATOR), 100)?;
+        let samples = pollster::block_on(generator.generate_gpu(self.gpu, 0))?;
+        let pixels = generator.architecture.pixels;
+        let images: Vec<&[f32]> = samples.chunks(pixels).collect();
+        let side = (pixels as f64).sqrt() as usize;
+        crate::grid::digit_grid(&images, side, 10, None).save(self.path("final.png")).context("cannot write final.png")
     }
 
     /// Every epoch's grid, one after another, downscaled two to one.

@@ -5,13 +5,10 @@ use std::process::{Command, Output};
 
 use gan_wgpu::checkpoint::{self, Values};
 use gan_wgpu::config::Config;
+use gan_wgpu::generator::Generator;
 use gan_wgpu::nn::LayerSpec;
 
-fn mnist_dir() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let shared = root.join("../shared/data/mnist");
-    if shared.is_dir() { shared } else { root.join("data/mnist") }
-}
+mod common;
 
 /// The tuned preset at a width that trains in seconds on a software adapter.
 fn small_config(dir: &Path) -> PathBuf {
@@ -32,7 +29,7 @@ fn small_config(dir: &Path) -> PathBuf {
 /// `train` with `args` on the first 64 MNIST images, without a progress bar.
 fn command(args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_train"));
-    command.args(args).arg("--data-dir").arg(mnist_dir()).args(["--quiet", "--limit", "64"]);
+    command.args(args).arg("--data-dir").arg(common::mnist_dir()).args(["--quiet", "--limit", "64"]);
     command
 }
 
@@ -46,7 +43,7 @@ fn ok(output: Output) -> Output {
 }
 
 fn skip_gpu() -> bool {
-    std::env::var("GAN_WGPU_SKIP_GPU_TESTS").is_ok_and(|v| v == "1")
+    std::env::var(common::SKIP_ENV).is_ok_and(|v| v == "1")
 }
 
 #[test]
@@ -75,8 +72,14 @@ fn a_short_run_writes_every_output() {
     let csv = std::fs::read_to_string(out.join("losses.csv")).unwrap();
     let steps: Vec<u64> = csv.lines().skip(1).map(|l| l.split(',').next().unwrap().parse().unwrap()).collect();
     assert_eq!(steps, (1..=8).collect::<Vec<_>>());
-    let grid = image::open(out.join("final.png")).unwrap();
+    // The final grid is G on its training noise, as `generate --seed 0` gives it.
+    let grid = image::open(out.join("final.png")).unwrap().to_luma8();
     assert_eq!((grid.width(), grid.height()), (10 * 30 + 2, 10 * 30 + 2));
+    let samples = Generator::load(&out.join("generator.safetensors"), 100).unwrap().generate_cpu(0);
+    let images: Vec<&[f32]> = samples.chunks(784).collect();
+    let want = gan_wgpu::grid::digit_grid(&images, 28, 10, None);
+    let worst = grid.pixels().zip(want.pixels()).map(|(a, b)| a.0[0].abs_diff(b.0[0])).max().unwrap();
+    assert!(worst <= 1, "final.png differs from generate --seed 0 by up to {worst} levels");
     let generator = checkpoint::load(&out.join("generator.safetensors")).unwrap();
     assert_eq!(generator.metadata["format"], "gan-wgpu generator");
     assert_eq!(generator.tensors.len(), 2 * 3 + 2 * 2 + 2, "3 linear layers, 2 batchnorms with running statistics");
