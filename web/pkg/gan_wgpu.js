@@ -178,6 +178,9 @@ let wasm_bindgen = (function(exports) {
             __wbg_copyBufferToBuffer_d8141ff7d5df2685: function() { return handleError(function (arg0, arg1, arg2, arg3, arg4) {
                 arg0.copyBufferToBuffer(arg1, arg2, arg3, arg4);
             }, arguments); },
+            __wbg_copyBufferToTexture_a30b72851aaf86f0: function() { return handleError(function (arg0, arg1, arg2, arg3) {
+                arg0.copyBufferToTexture(arg1, arg2, arg3);
+            }, arguments); },
             __wbg_createBindGroupLayout_03a20e72b41b406e: function() { return handleError(function (arg0, arg1) {
                 const ret = arg0.createBindGroupLayout(arg1);
                 return ret;
@@ -206,6 +209,14 @@ let wasm_bindgen = (function(exports) {
                 const ret = arg0.createShaderModule(arg1);
                 return ret;
             },
+            __wbg_createTexture_5e2361f396945928: function() { return handleError(function (arg0, arg1) {
+                const ret = arg0.createTexture(arg1);
+                return ret;
+            }, arguments); },
+            __wbg_createView_e495f88700d28104: function() { return handleError(function (arg0, arg1) {
+                const ret = arg0.createView(arg1);
+                return ret;
+            }, arguments); },
             __wbg_description_359d32310adf317e: function(arg0, arg1) {
                 const ret = arg1.description;
                 const ptr1 = passStringToWasm0(ret, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
@@ -256,6 +267,10 @@ let wasm_bindgen = (function(exports) {
             },
             __wbg_length_186163212ffe79c3: function(arg0) {
                 const ret = arg0.length;
+                return ret;
+            },
+            __wbg_limits_06ac8ea738a0d93e: function(arg0) {
+                const ret = arg0.limits;
                 return ret;
             },
             __wbg_limits_7f838192fdb36f0a: function(arg0) {
@@ -485,6 +500,21 @@ let wasm_bindgen = (function(exports) {
             __wbg_set_access_46b3e62b6a30d608: function(arg0, arg1) {
                 arg0.access = __wbindgen_enum_GpuStorageTextureAccess[arg1];
             },
+            __wbg_set_array_layer_count_f652f75c2d85d00b: function(arg0, arg1) {
+                arg0.arrayLayerCount = arg1 >>> 0;
+            },
+            __wbg_set_aspect_0820f36ab69e69c7: function(arg0, arg1) {
+                arg0.aspect = __wbindgen_enum_GpuTextureAspect[arg1];
+            },
+            __wbg_set_aspect_4eaf6e4f871485aa: function(arg0, arg1) {
+                arg0.aspect = __wbindgen_enum_GpuTextureAspect[arg1];
+            },
+            __wbg_set_base_array_layer_766baefe617e7450: function(arg0, arg1) {
+                arg0.baseArrayLayer = arg1 >>> 0;
+            },
+            __wbg_set_base_mip_level_6c4e57453fe07edf: function(arg0, arg1) {
+                arg0.baseMipLevel = arg1 >>> 0;
+            },
             __wbg_set_beginning_of_pass_write_index_bda54c444871cf36: function(arg0, arg1) {
                 arg0.beginningOfPassWriteIndex = arg1 >>> 0;
             },
@@ -497,11 +527,17 @@ let wasm_bindgen = (function(exports) {
             __wbg_set_binding_921af47b178839b7: function(arg0, arg1) {
                 arg0.binding = arg1 >>> 0;
             },
+            __wbg_set_buffer_3eb765d2630ec17e: function(arg0, arg1) {
+                arg0.buffer = arg1;
+            },
             __wbg_set_buffer_e254d16772ccdf1f: function(arg0, arg1) {
                 arg0.buffer = arg1;
             },
             __wbg_set_buffer_f0412de54dad59a0: function(arg0, arg1) {
                 arg0.buffer = arg1;
+            },
+            __wbg_set_bytes_per_row_5b4cd93af94a0d4b: function(arg0, arg1) {
+                arg0.bytesPerRow = arg1 >>> 0;
             },
             __wbg_set_code_71b4a924b594417d: function(arg0, arg1, arg2) {
                 arg0.code = getStringFromWasm0(arg1, arg2);
@@ -509,8 +545,17 @@ let wasm_bindgen = (function(exports) {
             __wbg_set_compute_6328b3ac805fa957: function(arg0, arg1) {
                 arg0.compute = arg1;
             },
+            __wbg_set_depth_or_array_layers_41d9bf5003084813: function(arg0, arg1) {
+                arg0.depthOrArrayLayers = arg1 >>> 0;
+            },
             __wbg_set_device_2b7e0e4f69784351: function(arg0, arg1) {
                 arg0.device = arg1;
+            },
+            __wbg_set_dimension_536f245d466cca10: function(arg0, arg1) {
+                arg0.dimension = __wbindgen_enum_GpuTextureDimension[arg1];
+            },
+            __wbg_set_dimension_91e724d498a35c9a: function(arg0, arg1) {
+                arg0.dimension = __wbindgen_enum_GpuTextureViewDimension[arg1];
             },
             __wbg_set_end_of_pass_write_index_4b0931cfb0c1f44c: function(arg0, arg1) {
                 arg0.endOfPassWriteIndex = arg1 >>> 0;
@@ -527,6 +572,12 @@ let wasm_bindgen = (function(exports) {
             __wbg_set_external_texture_34c43368e77cc844: function(arg0, arg1) {
                 arg0.externalTexture = arg1;
             },
+            __wbg_set_format_1d70746424721ed1: function(arg0, arg1) {
+                arg0.format = __wbindgen_enum_GpuTextureFormat[arg1];
+            },
+            __wbg_set_format_8003fc2174c14359: function(arg0, arg1) {
+                arg0.format = __wbindgen_enum_GpuTextureFormat[arg1];
+            },
             __wbg_set_format_c1603ca98ab9cb13: function(arg0, arg1) {
                 arg0.format = __wbindgen_enum_GpuTextureFormat[arg1];
             },
@@ -536,6 +587,9 @@ let wasm_bindgen = (function(exports) {
             __wbg_set_has_dynamic_offset_0086bc7faede16d1: function(arg0, arg1) {
                 arg0.hasDynamicOffset = arg1 !== 0;
             },
+            __wbg_set_height_546367a98b9ab695: function(arg0, arg1) {
+                arg0.height = arg1 >>> 0;
+            },
             __wbg_set_label_1d7c053bc726e08f: function(arg0, arg1, arg2) {
                 arg0.label = getStringFromWasm0(arg1, arg2);
             },
@@ -543,6 +597,9 @@ let wasm_bindgen = (function(exports) {
                 arg0.label = getStringFromWasm0(arg1, arg2);
             },
             __wbg_set_label_2d3e4456ff9a120a: function(arg0, arg1, arg2) {
+                arg0.label = getStringFromWasm0(arg1, arg2);
+            },
+            __wbg_set_label_5e1a79b630ee9fa3: function(arg0, arg1, arg2) {
                 arg0.label = getStringFromWasm0(arg1, arg2);
             },
             __wbg_set_label_89172d31c03b3375: function(arg0, arg1, arg2) {
@@ -555,6 +612,9 @@ let wasm_bindgen = (function(exports) {
                 arg0.label = getStringFromWasm0(arg1, arg2);
             },
             __wbg_set_label_dcaa5d479cbb5311: function(arg0, arg1, arg2) {
+                arg0.label = getStringFromWasm0(arg1, arg2);
+            },
+            __wbg_set_label_dcb16ec336a5420d: function(arg0, arg1, arg2) {
                 arg0.label = getStringFromWasm0(arg1, arg2);
             },
             __wbg_set_label_e9f1af9890ad68b6: function(arg0, arg1, arg2) {
@@ -581,14 +641,29 @@ let wasm_bindgen = (function(exports) {
             __wbg_set_min_binding_size_f64_2458ad9bffad7ea7: function(arg0, arg1) {
                 arg0.minBindingSize = arg1;
             },
+            __wbg_set_mip_level_count_19560e4f63320832: function(arg0, arg1) {
+                arg0.mipLevelCount = arg1 >>> 0;
+            },
+            __wbg_set_mip_level_count_ef313d3a441aa51e: function(arg0, arg1) {
+                arg0.mipLevelCount = arg1 >>> 0;
+            },
+            __wbg_set_mip_level_dbdf4ee3ba07c689: function(arg0, arg1) {
+                arg0.mipLevel = arg1 >>> 0;
+            },
             __wbg_set_module_bffb3e27ccc03d8d: function(arg0, arg1) {
                 arg0.module = arg1;
             },
             __wbg_set_multisampled_d385dcc24cbcdac9: function(arg0, arg1) {
                 arg0.multisampled = arg1 !== 0;
             },
+            __wbg_set_offset_f64_1596700fad993892: function(arg0, arg1) {
+                arg0.offset = arg1;
+            },
             __wbg_set_offset_f64_f65aa794a52b87dc: function(arg0, arg1) {
                 arg0.offset = arg1;
+            },
+            __wbg_set_origin_gpu_origin_3d_dict_c2b5dc3bd3763139: function(arg0, arg1) {
+                arg0.origin = arg1;
             },
             __wbg_set_power_preference_06107ba643e66249: function(arg0, arg1) {
                 arg0.powerPreference = __wbindgen_enum_GpuPowerPreference[arg1];
@@ -611,6 +686,12 @@ let wasm_bindgen = (function(exports) {
             __wbg_set_resource_gpu_texture_view_e3bf3810e7168d2b: function(arg0, arg1) {
                 arg0.resource = arg1;
             },
+            __wbg_set_rows_per_image_aa7986b60cd7869e: function(arg0, arg1) {
+                arg0.rowsPerImage = arg1 >>> 0;
+            },
+            __wbg_set_sample_count_a4d54cf5bcf23914: function(arg0, arg1) {
+                arg0.sampleCount = arg1 >>> 0;
+            },
             __wbg_set_sample_type_660a4d77497517e2: function(arg0, arg1) {
                 arg0.sampleType = __wbindgen_enum_GpuTextureSampleType[arg1];
             },
@@ -623,10 +704,16 @@ let wasm_bindgen = (function(exports) {
             __wbg_set_size_f64_2418f77508fb05d7: function(arg0, arg1) {
                 arg0.size = arg1;
             },
+            __wbg_set_size_gpu_extent_3d_dict_7180918365da46d5: function(arg0, arg1) {
+                arg0.size = arg1;
+            },
             __wbg_set_storage_texture_c2ed1f3eb327112e: function(arg0, arg1) {
                 arg0.storageTexture = arg1;
             },
             __wbg_set_texture_39ac35f54ef4c3ba: function(arg0, arg1) {
+                arg0.texture = arg1;
+            },
+            __wbg_set_texture_c89ca659682f2fd6: function(arg0, arg1) {
                 arg0.texture = arg1;
             },
             __wbg_set_timestamp_writes_90e77f617d9af260: function(arg0, arg1) {
@@ -641,14 +728,35 @@ let wasm_bindgen = (function(exports) {
             __wbg_set_usage_1d663151adcb7f1a: function(arg0, arg1) {
                 arg0.usage = arg1 >>> 0;
             },
+            __wbg_set_usage_63cd5e88050b26e8: function(arg0, arg1) {
+                arg0.usage = arg1 >>> 0;
+            },
+            __wbg_set_usage_6c4bd5f209a0579c: function(arg0, arg1) {
+                arg0.usage = arg1 >>> 0;
+            },
             __wbg_set_view_dimension_ce6e77a9eb67aa53: function(arg0, arg1) {
                 arg0.viewDimension = __wbindgen_enum_GpuTextureViewDimension[arg1];
             },
             __wbg_set_view_dimension_d5c87d8c6f1266b5: function(arg0, arg1) {
                 arg0.viewDimension = __wbindgen_enum_GpuTextureViewDimension[arg1];
             },
+            __wbg_set_view_formats_ea87e3d240842107: function(arg0, arg1, arg2) {
+                arg0.viewFormats = getArrayJsValueViewFromWasm0(arg1, arg2);
+            },
             __wbg_set_visibility_f68d6576737b8b45: function(arg0, arg1) {
                 arg0.visibility = arg1 >>> 0;
+            },
+            __wbg_set_width_fc76d04c0309b403: function(arg0, arg1) {
+                arg0.width = arg1 >>> 0;
+            },
+            __wbg_set_x_aa58610e8a2b3347: function(arg0, arg1) {
+                arg0.x = arg1 >>> 0;
+            },
+            __wbg_set_y_6a3e943d5ad07e0d: function(arg0, arg1) {
+                arg0.y = arg1 >>> 0;
+            },
+            __wbg_set_z_dc1a88e5f0e1508d: function(arg0, arg1) {
+                arg0.z = arg1 >>> 0;
             },
             __wbg_static_accessor_GLOBAL_THIS_003ee833af9699fc: function() {
                 const ret = typeof globalThis === 'undefined' ? undefined : globalThis;
@@ -699,22 +807,22 @@ let wasm_bindgen = (function(exports) {
                 arg0.writeBuffer(arg1, arg2, getArrayU8FromWasm0(arg3, arg4), arg5, arg6);
             }, arguments); },
             __wbindgen_generic_0000000000000001: function(arg0, arg1) {
-                // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 274, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
+                // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 277, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
                 const ret = makeMutClosure(arg0, arg1, wasm_bindgen_6288ff713e934341___convert__closures_____invoke___wasm_bindgen_6288ff713e934341___JsValue__core_12f89f2d8a73214f___result__Result_____wasm_bindgen_6288ff713e934341___JsError___true_);
                 return ret;
             },
             __wbindgen_generic_0000000000000002: function(arg0, arg1) {
-                // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("GPUDevice")], shim_idx: 209, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
+                // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("GPUDevice")], shim_idx: 212, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
                 const ret = makeMutClosure(arg0, arg1, wasm_bindgen_6288ff713e934341___convert__closures_____invoke___wasm_bindgen_6288ff713e934341___sys__JsNullable_wgpu_f08f24cad5e64d09___backend__webgpu__webgpu_sys__gen_GpuError__GpuError___core_12f89f2d8a73214f___result__Result_____wasm_bindgen_6288ff713e934341___JsError___true_);
                 return ret;
             },
             __wbindgen_generic_0000000000000003: function(arg0, arg1) {
-                // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("any")], shim_idx: 209, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
+                // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("any")], shim_idx: 212, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
                 const ret = makeMutClosure(arg0, arg1, wasm_bindgen_6288ff713e934341___convert__closures_____invoke___wasm_bindgen_6288ff713e934341___sys__JsNullable_wgpu_f08f24cad5e64d09___backend__webgpu__webgpu_sys__gen_GpuError__GpuError___core_12f89f2d8a73214f___result__Result_____wasm_bindgen_6288ff713e934341___JsError___true__10);
                 return ret;
             },
             __wbindgen_generic_0000000000000004: function(arg0, arg1) {
-                // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("undefined")], shim_idx: 209, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
+                // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("undefined")], shim_idx: 212, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
                 const ret = makeMutClosure(arg0, arg1, wasm_bindgen_6288ff713e934341___convert__closures_____invoke___wasm_bindgen_6288ff713e934341___sys__JsNullable_wgpu_f08f24cad5e64d09___backend__webgpu__webgpu_sys__gen_GpuError__GpuError___core_12f89f2d8a73214f___result__Result_____wasm_bindgen_6288ff713e934341___JsError___true__11);
                 return ret;
             },
@@ -794,6 +902,12 @@ let wasm_bindgen = (function(exports) {
 
 
     const __wbindgen_enum_GpuStorageTextureAccess = ["write-only", "read-only", "read-write"];
+
+
+    const __wbindgen_enum_GpuTextureAspect = ["all", "stencil-only", "depth-only"];
+
+
+    const __wbindgen_enum_GpuTextureDimension = ["1d", "2d", "3d"];
 
 
     const __wbindgen_enum_GpuTextureFormat = ["r8unorm", "r8snorm", "r8uint", "r8sint", "r16unorm", "r16snorm", "r16uint", "r16sint", "r16float", "rg8unorm", "rg8snorm", "rg8uint", "rg8sint", "r32uint", "r32sint", "r32float", "rg16unorm", "rg16snorm", "rg16uint", "rg16sint", "rg16float", "rgba8unorm", "rgba8unorm-srgb", "rgba8snorm", "rgba8uint", "rgba8sint", "bgra8unorm", "bgra8unorm-srgb", "rgb9e5ufloat", "rgb10a2uint", "rgb10a2unorm", "rg11b10ufloat", "rg32uint", "rg32sint", "rg32float", "rgba16unorm", "rgba16snorm", "rgba16uint", "rgba16sint", "rgba16float", "rgba32uint", "rgba32sint", "rgba32float", "stencil8", "depth16unorm", "depth24plus", "depth24plus-stencil8", "depth32float", "depth32float-stencil8", "bc1-rgba-unorm", "bc1-rgba-unorm-srgb", "bc2-rgba-unorm", "bc2-rgba-unorm-srgb", "bc3-rgba-unorm", "bc3-rgba-unorm-srgb", "bc4-r-unorm", "bc4-r-snorm", "bc5-rg-unorm", "bc5-rg-snorm", "bc6h-rgb-ufloat", "bc6h-rgb-float", "bc7-rgba-unorm", "bc7-rgba-unorm-srgb", "etc2-rgb8unorm", "etc2-rgb8unorm-srgb", "etc2-rgb8a1unorm", "etc2-rgb8a1unorm-srgb", "etc2-rgba8unorm", "etc2-rgba8unorm-srgb", "eac-r11unorm", "eac-r11snorm", "eac-rg11unorm", "eac-rg11snorm", "astc-4x4-unorm", "astc-4x4-unorm-srgb", "astc-5x4-unorm", "astc-5x4-unorm-srgb", "astc-5x5-unorm", "astc-5x5-unorm-srgb", "astc-6x5-unorm", "astc-6x5-unorm-srgb", "astc-6x6-unorm", "astc-6x6-unorm-srgb", "astc-8x5-unorm", "astc-8x5-unorm-srgb", "astc-8x6-unorm", "astc-8x6-unorm-srgb", "astc-8x8-unorm", "astc-8x8-unorm-srgb", "astc-10x5-unorm", "astc-10x5-unorm-srgb", "astc-10x6-unorm", "astc-10x6-unorm-srgb", "astc-10x8-unorm", "astc-10x8-unorm-srgb", "astc-10x10-unorm", "astc-10x10-unorm-srgb", "astc-12x10-unorm", "astc-12x10-unorm-srgb", "astc-12x12-unorm", "astc-12x12-unorm-srgb"];
