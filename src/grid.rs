@@ -20,6 +20,14 @@ const GAP: u32 = 2;
 const GLYPH_SCALE: u32 = 2;
 const LABEL_HEIGHT: u32 = 5 * GLYPH_SCALE + 2;
 
+/// Generated samples, `pixels` values each (a square image), as a grid 10 wide: what `generate`,
+/// the epoch grids and `final.png` show.
+pub fn samples_grid(samples: &[f32], pixels: usize) -> GrayImage {
+    let side = (pixels as f64).sqrt() as usize;
+    let images: Vec<&[f32]> = samples.chunks(pixels).collect();
+    digit_grid(&images, side, 10, None)
+}
+
 /// Lays out `images` (each `side`×`side` values in [0, 1], row-major, white on black) in a grid
 /// `columns` wide, optionally with a label under each.
 pub fn digit_grid(images: &[&[f32]], side: usize, columns: usize, labels: Option<&[u8]>) -> GrayImage {

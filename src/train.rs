@@ -217,9 +217,7 @@ impl<'a> Trainer<'a> {
     pub fn sample_grid(&self) -> anyhow::Result<GrayImage> {
         self.gpu.run(|pass| self.sample_program.record(pass));
         let samples = pollster::block_on(self.state.read_f32(self.gpu, self.gan.samples))?;
-        let side = (self.gan.shapes.pixels as f64).sqrt() as usize;
-        let images: Vec<&[f32]> = samples.chunks(self.gan.shapes.pixels).collect();
-        Ok(crate::grid::digit_grid(&images, side, 10, None))
+        Ok(crate::grid::samples_grid(&samples, self.gan.shapes.pixels))
     }
 
     fn end_epoch(&mut self, epoch: usize) -> anyhow::Result<()> {
@@ -240,10 +238,9 @@ impl<'a> Trainer<'a> {
         // epoch grids' fixed low-variance noise only shows the neighbourhood of z = 0.
         let generator = Generator::load(&self.path(GENERATOR), 100)?;
         let samples = pollster::block_on(generator.generate_gpu(self.gpu, 0))?;
-        let pixels = generator.architecture.pixels;
-        let images: Vec<&[f32]> = samples.chunks(pixels).collect();
-        let side = (pixels as f64).sqrt() as usize;
-        crate::grid::digit_grid(&images, side, 10, None).save(self.path("final.png")).context("cannot write final.png")
+        crate::grid::samples_grid(&samples, generator.architecture.pixels)
+            .save(self.path("final.png"))
+            .context("cannot write final.png")
     }
 
     /// Every epoch's grid, one after another, downscaled two to one.

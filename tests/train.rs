@@ -76,8 +76,7 @@ fn a_short_run_writes_every_output() {
     let grid = image::open(out.join("final.png")).unwrap().to_luma8();
     assert_eq!((grid.width(), grid.height()), (10 * 30 + 2, 10 * 30 + 2));
     let samples = Generator::load(&out.join("generator.safetensors"), 100).unwrap().generate_cpu(0);
-    let images: Vec<&[f32]> = samples.chunks(784).collect();
-    let want = gan_wgpu::grid::digit_grid(&images, 28, 10, None);
+    let want = gan_wgpu::grid::samples_grid(&samples, 784);
     let worst = grid.pixels().zip(want.pixels()).map(|(a, b)| a.0[0].abs_diff(b.0[0])).max().unwrap();
     assert!(worst <= 1, "final.png differs from generate --seed 0 by up to {worst} levels");
     let generator = checkpoint::load(&out.join("generator.safetensors")).unwrap();

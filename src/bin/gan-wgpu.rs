@@ -149,9 +149,7 @@ fn generate(
     let started = std::time::Instant::now();
     let samples = pollster::block_on(generator.generate_gpu(&gpu, seed))?;
     let pixels = generator.architecture.pixels;
-    let side = (pixels as f64).sqrt() as usize;
-    let images: Vec<&[f32]> = samples.chunks(pixels).collect();
-    gan_wgpu::grid::digit_grid(&images, side, 10, None)
+    gan_wgpu::grid::samples_grid(&samples, pixels)
         .save(out)
         .with_context(|| format!("cannot write {}", out.display()))?;
     gan_wgpu::data::write_atomically(npy, &generator::npy(&samples, count, pixels))?;

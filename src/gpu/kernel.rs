@@ -2,7 +2,9 @@
 //!
 //! Every kernel follows one binding convention: `@binding(0)` is a uniform holding the kernel's
 //! parameters (shapes, scalars), and `@binding(1..)` are its tensors, each a storage buffer or, for
-//! operands read many times, a texture the buffer is copied into (see [`Access::Texels`]). A
+//! operands read many times, a texture the buffer is copied into (see [`Access::Texels`]). (Matmul
+//! reads its shape from a storage buffer instead: lavapipe recompiles shaders whose loops depend on
+//! uniform values, see `shaders/matmul.wgsl`.) A
 //! [`Dispatch`] binds concrete buffers once, so a layer can build its dispatches when it is created
 //! and record them into every training step at no further cost.
 
