@@ -1,6 +1,7 @@
-//! Training throughput: `cargo bench --bench train -- [--preset seed] [--steps 30] [--warmup 3]`.
+//! Training throughput: `cargo bench --bench train -- [--preset seed] [--steps 30] [--warmup 3] [--profile]`.
 //! Runs real training steps (MNIST on the GPU, as `train` does) and prints samples/s, ms per step,
 //! the adapter, and where the time goes: recording and submitting on the host, and waiting for the GPU.
+//! `--profile` then times each operation of the step alone and prints the table, slowest kinds first.
 
 use std::time::{Duration, Instant};
 
@@ -8,7 +9,8 @@ use gan_wgpu::config::Config;
 use gan_wgpu::data::{self, DatasetSpec, LoadOptions};
 use gan_wgpu::gan::{Gan, Shapes, epoch_order};
 use gan_wgpu::gpu::Gpu;
-use gan_wgpu::graph::gpu::GpuState;
+use gan_wgpu::graph::gpu::{GpuProgram, GpuState};
+use gan_wgpu::graph::{Graph, Op};
 use gan_wgpu::ops::batch::pack_pixels;
 
 fn arg(name: &str, default: &str) -> String {
@@ -71,4 +73,58 @@ fn main() {
     // submitting thread (as lavapipe often does once its queue is full) that includes GPU time.
     println!("host, submitting: {submit_ms:.2} ms per step ({submit_pct:.1}%)");
     println!("waiting for the GPU after the last submission: {:.1} ms in all", waiting.as_secs_f64() * 1e3);
+    if std::env::args().any(|a| a == "--profile") {
+        profile(&gpu, &gan.graph, &gan.train_step, &program);
+    }
+}
+
+/// An operation's kind and the tensor it writes last (its output, for every kind but maxout's
+/// forward, where that is the argmax).
+fn label(graph: &Graph, op: &Op) -> (String, String) {
+    let debug = format!("{op:?}");
+    let kind = debug.split([' ', '{']).next().unwrap_or_default().to_string();
+    let kind = match op {
+        Op::Matmul { layout, .. } => format!("{kind} {layout:?}"),
+        _ => kind,
+    };
+    let last_id = debug.rsplit(": ").find_map(|field| {
+        let digits: String = field.chars().take_while(char::is_ascii_digit).collect();
+        digits.parse::<usize>().ok()
+    });
+    let output = last_id.map(|id| format!("{} {:?}", graph.tensors[id].name, graph.tensors[id].shape));
+    (kind, output.unwrap_or_default())
+}
+
+/// Each operation of the step recorded alone, `REPS` times in one submission: ms per call.
+fn profile(gpu: &Gpu, graph: &Graph, ops: &[Op], program: &GpuProgram) {
+    const REPS: usize = 10;
+    let mut rows = Vec::new();
+    for (index, op) in ops.iter().enumerate() {
+        gpu.run(|pass| program.record_one(pass, index, 1));
+        gpu.wait();
+        let t = Instant::now();
+        gpu.run(|pass| program.record_one(pass, index, REPS));
+        gpu.wait();
+        rows.push((label(graph, op), t.elapsed().as_secs_f64() * 1e3 / REPS as f64));
+    }
+    let total: f64 = rows.iter().map(|(_, ms)| ms).sum();
+    println!("\nprofile: each operation alone, {REPS} calls; sum {total:.1} ms per step");
+    for ((kind, output), ms) in &rows {
+        println!("{ms:8.2} ms  {kind:<22} {output}");
+    }
+    let mut kinds: Vec<(String, f64, usize)> = Vec::new();
+    for ((kind, _), ms) in &rows {
+        match kinds.iter_mut().find(|(k, ..)| k == kind) {
+            Some(entry) => {
+                entry.1 += ms;
+                entry.2 += 1;
+            }
+            None => kinds.push((kind.clone(), *ms, 1)),
+        }
+    }
+    kinds.sort_by(|a, b| b.1.total_cmp(&a.1));
+    println!("\nby kind:");
+    for (kind, ms, count) in kinds {
+        println!("{ms:8.2} ms {:5.1}%  {kind} ×{count}", 100.0 * ms / total);
+    }
 }

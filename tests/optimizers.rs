@@ -14,7 +14,8 @@ const STEPS: usize = 5;
 fn sgd_matches_reference_over_steps_with_decaying_lr() {
     let Some(gpu) = gpu() else { return };
     let mut rng = rng(12);
-    let n = 1000;
+    // Over one row of the texel copies (1,024 texels), ending inside the next.
+    let n = 5000;
     let mut h = SgdHyper { lr: 0.1, momentum: 0.5, weight_decay: 1e-3, lr_decay: 1.000004, lr_min: 1e-6 };
     let mut param = random_vec(&mut rng, n, -1.0, 1.0);
     let mut velocity = vec![0.0; n];
@@ -49,7 +50,8 @@ fn sgd_by_hand() {
 fn adam_matches_reference_over_steps() {
     let Some(gpu) = gpu() else { return };
     let mut rng = rng(13);
-    let n = 777;
+    // Over one row of the texel copies, and not a whole number of texels.
+    let n = 4777;
     let mut h = AdamHyper { lr: 2e-4, beta1: 0.5, beta2: 0.999, eps: 1e-8, weight_decay: 0.0, step: 0 };
     let mut param = random_vec(&mut rng, n, -1.0, 1.0);
     let (mut m, mut v) = (vec![0.0; n], vec![0.0; n]);

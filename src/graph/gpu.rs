@@ -36,6 +36,11 @@ impl GpuProgram {
     pub fn is_empty(&self) -> bool {
         self.dispatches.is_empty()
     }
+
+    /// Records only the `index`th operation, `times` over (for profiling one kernel).
+    pub fn record_one(&self, pass: &mut Recorder, index: usize, times: usize) {
+        (0..times).for_each(|_| self.dispatches[index].record(pass));
+    }
 }
 
 impl GpuState {

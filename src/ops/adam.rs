@@ -22,12 +22,15 @@ pub fn update(gpu: &Gpu, hyper: &Tensor<AdamHyper>, param: &Tensor, grad: &Tenso
         [grad.len(), m.len(), v.len()].iter().all(|&n| n == param.len()),
         "adam: param, grad, m and v differ in size"
     );
+    // The old values are read as texels (copies made before the dispatch), the new ones written.
+    use Access::{Read, ReadWrite, Texels};
     let spec = KernelSpec::new(
         &shaders::ADAM,
         "update",
-        &[Access::Read, Access::ReadWrite, Access::Read, Access::ReadWrite, Access::ReadWrite],
+        &[Read, Texels, Texels, Texels, Texels, ReadWrite, ReadWrite, ReadWrite],
     );
-    let buffers = [hyper.buffer(), param.buffer(), grad.buffer(), m.buffer(), v.buffer()];
+    let buffers =
+        [hyper.buffer(), param.buffer(), grad.buffer(), m.buffer(), v.buffer(), param.buffer(), m.buffer(), v.buffer()];
     // Four values per invocation (the kernel's vec4s).
     let quads = param.len().div_ceil(4);
     gpu.dispatch(&spec, &(quads as u32), &buffers, grid_1d(quads, ELEMENTWISE_WORKGROUP))
