@@ -1,4 +1,7 @@
 // Element-wise activations: forward (x -> y) and backward (y, dy -> dx). ACT picks the function.
+// An invocation handles one texel (four values) of its inputs, read from texel copies
+// (shaders/common/texels.wgsl): llvmpipe fetches texels for all lanes at once but reads storage
+// lane by lane. Values past n (the padding of the last texel) are not written.
 
 override ACT: u32 = ACT_RELU;
 
@@ -7,21 +10,34 @@ struct Params { n: u32, slope: f32 }
 @group(0) @binding(0) var<uniform> p: Params;
 
 
-@group(0) @binding(1) var<storage, read> fwd_x: array<f32>;
+@group(0) @binding(1) var fwd_x: texture_2d<f32>;
 @group(0) @binding(2) var<storage, read_write> fwd_y: array<f32>;
 
 @compute @workgroup_size(256)
 fn forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
-    let i = flat_index(gid, groups);
-    if i < p.n { fwd_y[i] = activate(ACT, fwd_x[i], p.slope); }
+    let t = flat_index(gid, groups);
+    let first = t * 4u;
+    if first >= p.n { return; }
+    let x = texel(fwd_x, t);
+    fwd_y[first] = activate(ACT, x.x, p.slope);
+    if first + 1u < p.n { fwd_y[first + 1u] = activate(ACT, x.y, p.slope); }
+    if first + 2u < p.n { fwd_y[first + 2u] = activate(ACT, x.z, p.slope); }
+    if first + 3u < p.n { fwd_y[first + 3u] = activate(ACT, x.w, p.slope); }
 }
 
-@group(0) @binding(1) var<storage, read> bwd_y: array<f32>;
-@group(0) @binding(2) var<storage, read> bwd_dy: array<f32>;
+@group(0) @binding(1) var bwd_y: texture_2d<f32>;
+@group(0) @binding(2) var bwd_dy: texture_2d<f32>;
 @group(0) @binding(3) var<storage, read_write> bwd_dx: array<f32>;
 
 @compute @workgroup_size(256)
 fn backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
-    let i = flat_index(gid, groups);
-    if i < p.n { bwd_dx[i] = activate_backward(ACT, bwd_y[i], bwd_dy[i], p.slope); }
+    let t = flat_index(gid, groups);
+    let first = t * 4u;
+    if first >= p.n { return; }
+    let y = texel(bwd_y, t);
+    let dy = texel(bwd_dy, t);
+    bwd_dx[first] = activate_backward(ACT, y.x, dy.x, p.slope);
+    if first + 1u < p.n { bwd_dx[first + 1u] = activate_backward(ACT, y.y, dy.y, p.slope); }
+    if first + 2u < p.n { bwd_dx[first + 2u] = activate_backward(ACT, y.z, dy.z, p.slope); }
+    if first + 3u < p.n { bwd_dx[first + 3u] = activate_backward(ACT, y.w, dy.w, p.slope); }
 }

@@ -14,7 +14,8 @@
 // kernel 3.3 times as fast (`cargo bench --bench kernels`). The 32 accumulators are named, not an
 // array: llvmpipe keeps a run-time indexed array in memory and reaches it per lane. Rows and columns
 // past the edge read clamped addresses and are not written. (Real GPUs want smaller blocks per
-// invocation; see the performance issue.)
+// invocation; see the performance issue.) Products that would fill less than half of those blocks
+// (a layer with one output, its weight gradient) take `small`, a 4×4 block per invocation.
 
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
@@ -289,4 +290,27 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
     store_block(row0 + 12u, col0 + 20u, acc35);
     store_block(row0 + 12u, col0 + 24u, acc36);
     store_block(row0 + 12u, col0 + 28u, acc37);
+}
+
+// One 4×4 block of C per invocation, rows along x: for products so narrow or short that main's
+// 16×32 blocks would mostly compute clamped copies (a layer with one output: 32 times the work).
+@compute @workgroup_size(8, 1)
+fn small(@builtin(global_invocation_id) gid: vec3u) {
+    dims = shape;
+    let row0 = gid.x * 4u;
+    let col0 = gid.y * 4u;
+    if row0 >= dims.m || col0 >= dims.n { return; }
+    let rows = min(vec4u(row0) + RUN, vec4u(dims.m - 1u));
+    let cols = min(vec4u(col0) + RUN, vec4u(dims.n - 1u));
+    var acc = mat4x4<f32>();
+    var k = 0u;
+    for (; k + 4u <= dims.k; k += 4u) {
+        acc = product_add(acc, a_block(rows, k), b_block(k, cols));
+    }
+    for (; k < dims.k; k++) {
+        let a = vec4(op_a(rows.x, k), op_a(rows.y, k), op_a(rows.z, k), op_a(rows.w, k));
+        let b = vec4(op_b(k, cols.x), op_b(k, cols.y), op_b(k, cols.z), op_b(k, cols.w));
+        acc += mat4x4(a * b.x, a * b.y, a * b.z, a * b.w);
+    }
+    store_block(row0, col0, acc);
 }

@@ -26,12 +26,13 @@ const INDEX: &str = wgsl!("common/index.wgsl");
 const TEXELS: &str = wgsl!("common/texels.wgsl");
 
 pub static MATMUL: Shader = Shader { name: "matmul", parts: &[ACTIVATE, TEXELS, wgsl!("matmul.wgsl")] };
-pub static ACTIVATION: Shader = Shader { name: "activation", parts: &[INDEX, ACTIVATE, wgsl!("activation.wgsl")] };
-pub static MAXOUT: Shader = Shader { name: "maxout", parts: &[INDEX, wgsl!("maxout.wgsl")] };
-pub static DROPOUT: Shader = Shader { name: "dropout", parts: &[INDEX, RNG, wgsl!("dropout.wgsl")] };
+pub static ACTIVATION: Shader =
+    Shader { name: "activation", parts: &[INDEX, TEXELS, ACTIVATE, wgsl!("activation.wgsl")] };
+pub static MAXOUT: Shader = Shader { name: "maxout", parts: &[INDEX, TEXELS, wgsl!("maxout.wgsl")] };
+pub static DROPOUT: Shader = Shader { name: "dropout", parts: &[INDEX, TEXELS, RNG, wgsl!("dropout.wgsl")] };
 pub static BATCHNORM: Shader = Shader { name: "batchnorm", parts: &[wgsl!("batchnorm.wgsl")] };
 pub static BCE: Shader = Shader { name: "bce", parts: &[wgsl!("bce.wgsl")] };
-pub static REDUCE: Shader = Shader { name: "reduce", parts: &[wgsl!("reduce.wgsl")] };
+pub static REDUCE: Shader = Shader { name: "reduce", parts: &[TEXELS, wgsl!("reduce.wgsl")] };
 pub static SGD: Shader = Shader { name: "sgd", parts: &[INDEX, TEXELS, wgsl!("sgd.wgsl")] };
 pub static ADAM: Shader = Shader { name: "adam", parts: &[INDEX, TEXELS, wgsl!("adam.wgsl")] };
 pub static BATCH: Shader = Shader { name: "batch", parts: &[INDEX, wgsl!("batch.wgsl")] };

@@ -41,7 +41,8 @@ const LAYOUTS: [Layout; 3] = [Layout::Plain, Layout::TransposeA, Layout::Transpo
 fn odd_shapes() {
     for layout in LAYOUTS {
         // Unaligned shapes are read element by element, aligned ones (multiples of 4) as vec4s,
-        // including partial 8×8 blocks at the edges.
+        // including partial blocks at the edges; the small products take the kernel's `small`
+        // entry, (65, 129, 63), (33, 20, 70) and (100, 7, 130) its `main`.
         for (m, k, n) in [
             (1, 1, 1),
             (4, 4, 4),
@@ -52,6 +53,9 @@ fn odd_shapes() {
             (129, 100, 17),
             (65, 129, 63),
             (2, 784, 3),
+            (33, 20, 70),
+            (100, 7, 130),
+            (128, 256, 1),
         ] {
             check(layout, m, k, n, false, Activation::Identity);
         }

@@ -48,16 +48,19 @@ fn spec(act: Activation, entry: &'static str, storage: &'static [Access]) -> Ker
 pub fn forward(gpu: &Gpu, act: Activation, x: &Tensor, y: &Tensor) -> Dispatch {
     assert_eq!(x.len(), y.len(), "activation input {:?} and output {:?} differ", x.shape(), y.shape());
     let params = Params { n: x.len() as u32, slope: act.slope() };
-    let spec = spec(act, "forward", &[Access::Read, Access::ReadWrite]);
-    gpu.dispatch(&spec, &params, &[x.buffer(), y.buffer()], grid_1d(x.len(), ELEMENTWISE_WORKGROUP))
+    // One texel (four values) per invocation.
+    let spec = spec(act, "forward", &[Access::Texels, Access::ReadWrite]);
+    gpu.dispatch(&spec, &params, &[x.buffer(), y.buffer()], grid_1d(x.len().div_ceil(4), ELEMENTWISE_WORKGROUP))
 }
 
 /// dx = dy * act'(x), from y = act(x).
 pub fn backward(gpu: &Gpu, act: Activation, y: &Tensor, dy: &Tensor, dx: &Tensor) -> Dispatch {
     assert!(y.len() == dy.len() && y.len() == dx.len(), "activation backward: y, dy and dx differ in size");
     let params = Params { n: y.len() as u32, slope: act.slope() };
-    let spec = spec(act, "backward", &[Access::Read, Access::Read, Access::ReadWrite]);
-    gpu.dispatch(&spec, &params, &[y.buffer(), dy.buffer(), dx.buffer()], grid_1d(y.len(), ELEMENTWISE_WORKGROUP))
+    let spec = spec(act, "backward", &[Access::Texels, Access::Texels, Access::ReadWrite]);
+    // One texel (four values) per invocation.
+    let groups = grid_1d(y.len().div_ceil(4), ELEMENTWISE_WORKGROUP);
+    gpu.dispatch(&spec, &params, &[y.buffer(), dy.buffer(), dx.buffer()], groups)
 }
 
 pub mod reference {

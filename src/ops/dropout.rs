@@ -20,10 +20,11 @@ struct Params {
 pub fn apply(gpu: &Gpu, clock: &Clock, stream: Stream, keep: f32, input: &Tensor, out: &Tensor) -> Dispatch {
     assert!(keep > 0.0 && keep <= 1.0, "dropout keep probability must be in (0, 1], got {keep}");
     assert_eq!(input.len(), out.len(), "dropout input {:?} and output {:?} differ", input.shape(), out.shape());
-    let spec = KernelSpec::new(&shaders::DROPOUT, "main", &[Access::Read, Access::Read, Access::ReadWrite]);
+    let spec = KernelSpec::new(&shaders::DROPOUT, "main", &[Access::Read, Access::Texels, Access::ReadWrite]);
     let params = Params { n: input.len() as u32, seed: stream.seed, stream: stream.id, keep, scale: 1.0 / keep };
     let buffers = [clock.0.buffer(), input.buffer(), out.buffer()];
-    gpu.dispatch(&spec, &params, &buffers, grid_1d(input.len(), ELEMENTWISE_WORKGROUP))
+    // One texel (four values) per invocation.
+    gpu.dispatch(&spec, &params, &buffers, grid_1d(input.len().div_ceil(4), ELEMENTWISE_WORKGROUP))
 }
 
 pub mod reference {

@@ -31,9 +31,23 @@ impl Layout {
     }
 }
 
-/// The block of C one workgroup computes: 8 invocations of 16×32 each (`main` in the shader).
-const TILE_COLS: u32 = 256;
-const TILE_ROWS: u32 = 16;
+/// The block of C one invocation of `main` computes; a workgroup is 8 invocations along the columns.
+const BLOCK_ROWS: usize = 16;
+const BLOCK_COLS: usize = 32;
+/// `small`'s block: 4×4, a workgroup being 8 invocations along the rows.
+const SMALL_BLOCK: usize = 4;
+const WORKGROUP: u32 = 8;
+
+/// The entry point and workgroup grid for an m×n product: `main`, unless its blocks would hold
+/// more than twice the values of C (most of them clamped copies), as for a layer with one output.
+fn entry_and_grid(m: usize, n: usize) -> (&'static str, [u32; 3]) {
+    let blocks = |len: usize, block: usize| len.div_ceil(block) as u32;
+    if m.next_multiple_of(BLOCK_ROWS) * n.next_multiple_of(BLOCK_COLS) <= 2 * m * n {
+        ("main", [blocks(n, BLOCK_COLS).div_ceil(WORKGROUP), blocks(m, BLOCK_ROWS), 1])
+    } else {
+        ("small", [blocks(m, SMALL_BLOCK).div_ceil(WORKGROUP), blocks(n, SMALL_BLOCK), 1])
+    }
+}
 
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
@@ -68,9 +82,10 @@ pub fn matmul(
         assert_eq!(bias.len(), n, "matmul bias must have {n} values");
     }
     let (ta, tb) = layout.transposes();
+    let (entry, groups) = entry_and_grid(m, n);
     let spec = KernelSpec::new(
         &shaders::MATMUL,
-        "main",
+        entry,
         &[Access::Texels, Access::Texels, Access::Read, Access::ReadWrite, Access::Read],
     )
     .with("TRANS_A", ta as u8 as f64)
@@ -83,7 +98,6 @@ pub fn matmul(
     let shape = Tensor::<u32>::from_slice(gpu, &[3], &[m as u32, n as u32, k as u32]);
     // Without a bias any buffer fills the binding; the kernel does not read it.
     let bias = bias.unwrap_or(a).buffer();
-    let groups = [(n as u32).div_ceil(TILE_COLS), (m as u32).div_ceil(TILE_ROWS), 1];
     gpu.dispatch(&spec, &params, &[a.buffer(), b.buffer(), bias, c.buffer(), shape.buffer()], groups)
 }
 

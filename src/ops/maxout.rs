@@ -23,7 +23,7 @@ fn params(pieces: &Tensor, units: &[usize]) -> Params {
 pub fn forward(gpu: &Gpu, pieces: &Tensor, units: &Tensor, argmax: &Tensor<u32>) -> Dispatch {
     let params = params(pieces, units.shape());
     assert_eq!(argmax.shape(), units.shape(), "maxout argmax has one index per unit");
-    let spec = KernelSpec::new(&shaders::MAXOUT, "forward", &[Access::Read, Access::ReadWrite, Access::ReadWrite]);
+    let spec = KernelSpec::new(&shaders::MAXOUT, "forward", &[Access::Texels, Access::ReadWrite, Access::ReadWrite]);
     let buffers = [pieces.buffer(), units.buffer(), argmax.buffer()];
     gpu.dispatch(&spec, &params, &buffers, grid_1d(units.len(), ELEMENTWISE_WORKGROUP))
 }
@@ -32,9 +32,10 @@ pub fn forward(gpu: &Gpu, pieces: &Tensor, units: &Tensor, argmax: &Tensor<u32>)
 pub fn backward(gpu: &Gpu, d_units: &Tensor, argmax: &Tensor<u32>, d_pieces: &Tensor) -> Dispatch {
     let params = params(d_pieces, d_units.shape());
     assert_eq!(argmax.shape(), d_units.shape(), "maxout argmax has one index per unit");
-    let spec = KernelSpec::new(&shaders::MAXOUT, "backward", &[Access::Read, Access::Read, Access::ReadWrite]);
+    let spec = KernelSpec::new(&shaders::MAXOUT, "backward", &[Access::Texels, Access::Read, Access::ReadWrite]);
     let buffers = [d_units.buffer(), argmax.buffer(), d_pieces.buffer()];
-    gpu.dispatch(&spec, &params, &buffers, grid_1d(d_pieces.len(), ELEMENTWISE_WORKGROUP))
+    // One invocation per unit, writing its k pieces.
+    gpu.dispatch(&spec, &params, &buffers, grid_1d(d_units.len(), ELEMENTWISE_WORKGROUP))
 }
 
 pub mod reference {

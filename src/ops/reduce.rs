@@ -1,6 +1,6 @@
 //! Column sums (`shaders/reduce.wgsl`): bias gradients.
 
-use crate::gpu::{Access, Dispatch, ELEMENTWISE_WORKGROUP, Gpu, KernelSpec, Tensor};
+use crate::gpu::{Access, Dispatch, Gpu, KernelSpec, Tensor};
 use crate::shaders;
 
 #[repr(C)]
@@ -14,8 +14,10 @@ struct Params {
 pub fn column_sums(gpu: &Gpu, x: &Tensor, sums: &Tensor) -> Dispatch {
     assert!(x.shape().len() == 2 && sums.len() == x.shape()[1], "column_sums: {:?} into {:?}", x.shape(), sums.shape());
     let params = Params { rows: x.shape()[0] as u32, cols: x.shape()[1] as u32 };
-    let spec = KernelSpec::new(&shaders::REDUCE, "column_sums", &[Access::Read, Access::ReadWrite]);
-    gpu.dispatch(&spec, &params, &[x.buffer(), sums.buffer()], [params.cols.div_ceil(ELEMENTWISE_WORKGROUP), 1, 1])
+    let spec = KernelSpec::new(&shaders::REDUCE, "column_sums", &[Access::Texels, Access::ReadWrite])
+        .with("ALIGNED", params.cols.is_multiple_of(4) as u8 as f64);
+    // Four columns per invocation, 8 invocations per workgroup (the kernel's workgroup size).
+    gpu.dispatch(&spec, &params, &[x.buffer(), sums.buffer()], [params.cols.div_ceil(4 * 8), 1, 1])
 }
 
 pub mod reference {
