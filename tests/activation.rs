@@ -50,3 +50,19 @@ fn backward_matches_finite_differences() {
         assert_gradient(&format!("{act:?}"), &analytic, &numeric, &coords, 2e-3);
     }
 }
+
+/// Kernels read their inputs from texel copies that one command buffer shares between dispatches:
+/// a copy must be remade once a dispatch has written its buffer. y = σ(x), then x = σ(y), then
+/// z = σ(x) in one submission: z is σ(σ(σ(x₀))), not σ(x₀) from a stale copy of x.
+#[test]
+fn texel_copies_follow_writes_within_a_submission() {
+    let Some(gpu) = gpu() else { return };
+    let n = 5000;
+    let x0 = random_vec(&mut rng(7), n, -3.0, 3.0);
+    let (x, y, z) = (upload(gpu, &[n], &x0), Tensor::zeros(gpu, &[n]), Tensor::zeros(gpu, &[n]));
+    let act = Activation::Sigmoid;
+    let ops = [forward(gpu, act, &x, &y), forward(gpu, act, &y, &x), forward(gpu, act, &x, &z)];
+    gpu.run(|pass| ops.iter().for_each(|op| op.record(pass)));
+    let expected = reference::forward(act, &reference::forward(act, &reference::forward(act, &x0)));
+    assert_close("σ(σ(σ(x)))", &download(gpu, &z), &expected, 1e-6, 1e-5);
+}

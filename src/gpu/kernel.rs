@@ -2,14 +2,14 @@
 //!
 //! Every kernel follows one binding convention: `@binding(0)` is a uniform holding the kernel's
 //! parameters (shapes, scalars), and `@binding(1..)` are its tensors, each a storage buffer or, for
-//! operands read many times, a texture the buffer is copied into (see [`Access::Texels`]). (Matmul
+//! tensors a kernel reads, a texture the buffer is copied into (see [`Access::Texels`]). (Matmul
 //! reads its shape from a storage buffer instead: lavapipe recompiles shaders whose loops depend on
 //! uniform values, see `shaders/matmul.wgsl`.) A
 //! [`Dispatch`] binds concrete buffers once, so a layer can build its dispatches when it is created
 //! and record them into every training step at no further cost.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, Weak};
 
 use wgpu::util::DeviceExt;
 
@@ -23,8 +23,10 @@ pub enum Access {
     ReadWrite,
     /// Read through a copy in an rgba32float texture (`texture_2d<f32>`), laid out linearly: texel t
     /// holds elements 4t..4t+4 and sits at (t % 1024, t / 1024), see `shaders/common/texels.wgsl`.
-    /// The copy is recorded before every dispatch. Worth it where loads dominate: llvmpipe fetches
-    /// texels for all SIMD lanes at once, but reads a storage buffer lane by lane, element by element.
+    /// The copy is recorded before the dispatch unless the same command buffer already holds a
+    /// current one (made for an earlier dispatch, the buffer unwritten since). Worth it where loads
+    /// dominate: llvmpipe fetches texels for all SIMD lanes at once, but reads a storage buffer lane
+    /// by lane, element by element.
     Texels,
 }
 
@@ -33,10 +35,13 @@ pub enum Access {
 const TEXEL_ROW: u32 = 1024;
 const TEXEL_BYTES: u32 = 16;
 
-/// A tensor's buffer and the texture it is copied into before a dispatch reads it.
+/// A tensor's buffer and the texture it is copied into before a dispatch reads it. Dispatches that
+/// read the same buffer share one: a [`Recorder`] copies it once and again only after a dispatch has
+/// written the buffer.
 struct Upload {
     buffer: wgpu::Buffer,
     texture: wgpu::Texture,
+    view: wgpu::TextureView,
 }
 
 impl Upload {
@@ -61,7 +66,8 @@ impl Upload {
             usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
             view_formats: &[],
         });
-        Self { buffer: buffer.clone(), texture }
+        let view = texture.create_view(&Default::default());
+        Self { buffer: buffer.clone(), texture, view }
     }
 
     /// Copies whole rows, then the part of the last row the tensor fills.
@@ -127,11 +133,13 @@ pub(crate) struct Kernel {
     layout: wgpu::BindGroupLayout,
 }
 
-/// Pipelines compiled so far, so that each (shader, entry, constants) is compiled once per device.
+/// Pipelines compiled so far, so that each (shader, entry, constants) is compiled once per device,
+/// and the texel copies of buffers that live dispatches read.
 #[derive(Default)]
 pub(crate) struct KernelCache {
     modules: Mutex<HashMap<&'static str, wgpu::ShaderModule>>,
     kernels: Mutex<HashMap<String, Arc<Kernel>>>,
+    uploads: Mutex<HashMap<wgpu::Buffer, Weak<Upload>>>,
 }
 
 fn layout_entry(binding: u32, ty: wgpu::BindingType) -> wgpu::BindGroupLayoutEntry {
@@ -202,6 +210,19 @@ impl Gpu {
         kernel
     }
 
+    /// The texel copy of `buffer` that dispatches share; entries whose dispatches are all gone are
+    /// dropped here, so the cache holds no buffer alive for long.
+    fn upload(&self, buffer: &wgpu::Buffer) -> Arc<Upload> {
+        let mut uploads = self.kernels.uploads.lock().unwrap();
+        if let Some(upload) = uploads.get(buffer).and_then(Weak::upgrade) {
+            return upload;
+        }
+        uploads.retain(|_, upload| upload.strong_count() > 0);
+        let upload = Arc::new(Upload::new(self, buffer));
+        uploads.insert(buffer.clone(), Arc::downgrade(&upload));
+        upload
+    }
+
     /// Binds `params` and `buffers` to the kernel `spec`, ready to be recorded with `workgroups`.
     pub fn dispatch<P: bytemuck::Pod>(
         &self,
@@ -224,17 +245,15 @@ impl Gpu {
             contents: bytemuck::bytes_of(params),
             usage: wgpu::BufferUsages::UNIFORM,
         });
-        let uploads: Vec<Option<Upload>> = buffers
+        let uploads: Vec<Option<Arc<Upload>>> = buffers
             .iter()
             .zip(spec.storage)
-            .map(|(buffer, access)| (*access == Access::Texels).then(|| Upload::new(self, buffer)))
+            .map(|(buffer, access)| (*access == Access::Texels).then(|| self.upload(buffer)))
             .collect();
-        let views: Vec<Option<wgpu::TextureView>> =
-            uploads.iter().map(|u| u.as_ref().map(|u| u.texture.create_view(&Default::default()))).collect();
         let mut entries = vec![wgpu::BindGroupEntry { binding: 0, resource: uniform.as_entire_binding() }];
-        for (i, (buffer, view)) in buffers.iter().zip(&views).enumerate() {
-            let resource = match view {
-                Some(view) => wgpu::BindingResource::TextureView(view),
+        for (i, (buffer, upload)) in buffers.iter().zip(&uploads).enumerate() {
+            let resource = match upload {
+                Some(upload) => wgpu::BindingResource::TextureView(&upload.view),
                 None => buffer.as_entire_binding(),
             };
             entries.push(wgpu::BindGroupEntry { binding: i as u32 + 1, resource });
@@ -245,17 +264,25 @@ impl Gpu {
             entries: &entries,
         });
         let uploads = uploads.into_iter().flatten().collect();
-        Dispatch { pipeline: kernel.pipeline.clone(), bind_group, workgroups, uploads }
+        let writes = buffers
+            .iter()
+            .zip(spec.storage)
+            .filter(|(_, access)| **access == Access::ReadWrite)
+            .map(|(buffer, _)| (*buffer).clone())
+            .collect();
+        Dispatch { pipeline: kernel.pipeline.clone(), bind_group, workgroups, uploads, writes }
     }
 }
 
 /// A kernel with its buffers bound: recording it is three commands, after the copies of the
-/// operands it reads as texels.
+/// operands it reads as texels where those are not current.
 pub struct Dispatch {
     pipeline: wgpu::ComputePipeline,
     bind_group: wgpu::BindGroup,
     workgroups: [u32; 3],
-    uploads: Vec<Upload>,
+    uploads: Vec<Arc<Upload>>,
+    /// Buffers bound for writing: their texel copies are stale after the dispatch.
+    writes: Vec<wgpu::Buffer>,
 }
 
 impl Dispatch {
@@ -264,14 +291,18 @@ impl Dispatch {
         if x * y * z == 0 {
             return;
         }
-        if !self.uploads.is_empty() {
-            let encoder = recorder.encoder();
-            self.uploads.iter().for_each(|upload| upload.record(encoder));
+        for upload in &self.uploads {
+            if recorder.current.insert(upload.buffer.clone()) {
+                upload.record(recorder.encoder());
+            }
         }
         let pass = recorder.pass();
         pass.set_pipeline(&self.pipeline);
         pass.set_bind_group(0, &self.bind_group, &[]);
         pass.dispatch_workgroups(x, y, z);
+        self.writes.iter().for_each(|buffer| {
+            recorder.current.remove(buffer);
+        });
     }
 }
 
@@ -280,11 +311,14 @@ impl Dispatch {
 pub struct Recorder {
     encoder: wgpu::CommandEncoder,
     pass: Option<wgpu::ComputePass<'static>>,
+    /// Buffers whose texel copies this command buffer has made and no dispatch has written since.
+    /// Each command buffer starts with none, as the host may write buffers between submissions.
+    current: HashSet<wgpu::Buffer>,
 }
 
 impl Recorder {
     pub(crate) fn new(encoder: wgpu::CommandEncoder) -> Self {
-        Self { encoder, pass: None }
+        Self { encoder, pass: None, current: HashSet::new() }
     }
 
     fn pass(&mut self) -> &mut wgpu::ComputePass<'static> {
