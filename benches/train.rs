@@ -58,7 +58,7 @@ fn main() {
     let waiting = t.elapsed();
     let total = started.elapsed();
     let per_step = total.as_secs_f64() / steps as f64;
-    println!("adapter: {}", gpu.adapter);
+    println!("adapter: {} (subgroup kernels: {})", gpu.adapter, gpu.uses_subgroups());
     println!(
         "preset {preset}, batch {}, {} dispatches per step, {steps} steps after {warmup} warm-up",
         config.batch,

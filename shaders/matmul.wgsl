@@ -2,20 +2,21 @@
 // (X·W + b, act), and their backward passes dX = dY·Wᵀ (TRANS_B) and dW = Xᵀ·dY (TRANS_A).
 // op(A) is M×K, op(B) is K×N, C is M×N, all row-major.
 //
-// Each invocation computes a 16×32 block of C as 4×8 blocks of 4×4, each a 4×4 matrix product per
-// step of 4 along K: 2,048 multiply-adds per 192 values loaded. A and B are read as texels (the host
-// copies them into rgba32float textures, see shaders/common/texels.wgsl), so where the shapes keep
-// every 4-run inside one texel (ALIGNED, chosen by the host) a block edge is one load; otherwise the
-// same code reads element by element. There is no workgroup memory and no barrier. On llvmpipe,
-// which runs invocations as SIMD lanes, loads decide the speed: it reads a storage buffer lane by
-// lane and element by element, but fetches a texel for all lanes at once. On the 64×784×1536
-// product, storage-buffer reads gave 0.9 GFLOP/s with 4×4 blocks per invocation, 1.8 with 8×8, 3.0
-// with 16×16 and 3.5 with 16×32 (a 64×64 shared-memory tiled kernel: 0.67); texels made the 16×32
-// kernel 3.3 times as fast (`cargo bench --bench kernels`). The 32 accumulators are named, not an
-// array: llvmpipe keeps a run-time indexed array in memory and reaches it per lane. Rows and columns
-// past the edge read clamped addresses and are not written. (Real GPUs want smaller blocks per
-// invocation; see the performance issue.) Products that would fill less than half of those blocks
-// (a layer with one output, its weight gradient) take `small`, a 4×4 block per invocation.
+// Each invocation computes a 32×16 block of C as 8×4 blocks of 4×4, each a 4×4 matrix product per
+// step of 4 along K: 2,048 multiply-adds per step. A and B are read as texels (the host copies them
+// into rgba32float textures, see shaders/common/texels.wgsl), so where the shapes keep every 4-run
+// inside one texel (ALIGNED, chosen by the host) a block edge is one load; otherwise the same code
+// reads element by element. On llvmpipe, which runs invocations as SIMD lanes, loads decide the
+// speed: it reads a storage buffer lane by lane and element by element, and a texel fetch is a call
+// of about 130 instructions for all lanes. The 8 invocations of a workgroup share their 32 rows of
+// C, so `a_blocks` comes in two versions: matmul_rows.wgsl fetches them in every invocation,
+// matmul_rows_subgroup.wgsl (where subgroups of 8 exist, as on llvmpipe) fetches an eighth in each
+// and hands them round with subgroupBroadcast: 20 fetches per step instead of 48. The 32
+// accumulators are named, not an array: llvmpipe keeps a run-time indexed array in memory and
+// reaches it per lane. Rows and columns past the edge read clamped addresses and are not written;
+// no invocation leaves early, since the broadcasts need every lane. Products that would fill less
+// than half of the blocks (a layer with one output, its weight gradient) take `small`, a 4×4 block
+// per invocation. (Real GPUs want smaller blocks per invocation; see the performance issue.)
 
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
@@ -113,183 +114,183 @@ fn store_block(row0: u32, col0: u32, acc: mat4x4<f32>) {
     store_row(row0 + 3u, cols, out[3]);
 }
 
-@compute @workgroup_size(8, 1)
-fn main(@builtin(global_invocation_id) gid: vec3u) {
+// The eight 4-row blocks of op(A) at one step of k: rows row0 + 4b .. row0 + 4b + 4 in block b.
+struct RowBlocks { b0: mat4x4<f32>, b1: mat4x4<f32>, b2: mat4x4<f32>, b3: mat4x4<f32>, b4: mat4x4<f32>, b5: mat4x4<f32>, b6: mat4x4<f32>, b7: mat4x4<f32> }
+
+// Four rows from `first`, clamped to the last row.
+fn rows_from(first: u32) -> vec4u {
+    return min(vec4u(first) + RUN, vec4u(dims.m - 1u));
+}
+
+// The 32×16 block of C at (gid.y * 32, gid.x * 16); `lane` is the invocation's index in its
+// subgroup, for a_blocks.
+fn block_product(gid: vec3u, lane: u32) {
     dims = shape;
-    let row0 = gid.y * 16u;
-    let col0 = gid.x * 32u;
-    if row0 >= dims.m || col0 >= dims.n { return; }
-    let last_row = vec4u(dims.m - 1u);
+    let row0 = gid.y * 32u;
+    let col0 = gid.x * 16u;
     let last_col = vec4u(dims.n - 1u);
-    let rows0 = min(vec4u(row0 + 0u) + RUN, last_row);
-    let rows1 = min(vec4u(row0 + 4u) + RUN, last_row);
-    let rows2 = min(vec4u(row0 + 8u) + RUN, last_row);
-    let rows3 = min(vec4u(row0 + 12u) + RUN, last_row);
     let cols0 = min(vec4u(col0 + 0u) + RUN, last_col);
     let cols1 = min(vec4u(col0 + 4u) + RUN, last_col);
     let cols2 = min(vec4u(col0 + 8u) + RUN, last_col);
     let cols3 = min(vec4u(col0 + 12u) + RUN, last_col);
-    let cols4 = min(vec4u(col0 + 16u) + RUN, last_col);
-    let cols5 = min(vec4u(col0 + 20u) + RUN, last_col);
-    let cols6 = min(vec4u(col0 + 24u) + RUN, last_col);
-    let cols7 = min(vec4u(col0 + 28u) + RUN, last_col);
     var acc00 = mat4x4<f32>();
     var acc01 = mat4x4<f32>();
     var acc02 = mat4x4<f32>();
     var acc03 = mat4x4<f32>();
-    var acc04 = mat4x4<f32>();
-    var acc05 = mat4x4<f32>();
-    var acc06 = mat4x4<f32>();
-    var acc07 = mat4x4<f32>();
     var acc10 = mat4x4<f32>();
     var acc11 = mat4x4<f32>();
     var acc12 = mat4x4<f32>();
     var acc13 = mat4x4<f32>();
-    var acc14 = mat4x4<f32>();
-    var acc15 = mat4x4<f32>();
-    var acc16 = mat4x4<f32>();
-    var acc17 = mat4x4<f32>();
     var acc20 = mat4x4<f32>();
     var acc21 = mat4x4<f32>();
     var acc22 = mat4x4<f32>();
     var acc23 = mat4x4<f32>();
-    var acc24 = mat4x4<f32>();
-    var acc25 = mat4x4<f32>();
-    var acc26 = mat4x4<f32>();
-    var acc27 = mat4x4<f32>();
     var acc30 = mat4x4<f32>();
     var acc31 = mat4x4<f32>();
     var acc32 = mat4x4<f32>();
     var acc33 = mat4x4<f32>();
-    var acc34 = mat4x4<f32>();
-    var acc35 = mat4x4<f32>();
-    var acc36 = mat4x4<f32>();
-    var acc37 = mat4x4<f32>();
+    var acc40 = mat4x4<f32>();
+    var acc41 = mat4x4<f32>();
+    var acc42 = mat4x4<f32>();
+    var acc43 = mat4x4<f32>();
+    var acc50 = mat4x4<f32>();
+    var acc51 = mat4x4<f32>();
+    var acc52 = mat4x4<f32>();
+    var acc53 = mat4x4<f32>();
+    var acc60 = mat4x4<f32>();
+    var acc61 = mat4x4<f32>();
+    var acc62 = mat4x4<f32>();
+    var acc63 = mat4x4<f32>();
+    var acc70 = mat4x4<f32>();
+    var acc71 = mat4x4<f32>();
+    var acc72 = mat4x4<f32>();
+    var acc73 = mat4x4<f32>();
     var k = 0u;
     for (; k + 4u <= dims.k; k += 4u) {
-        let a0 = a_block(rows0, k);
-        let a1 = a_block(rows1, k);
-        let a2 = a_block(rows2, k);
-        let a3 = a_block(rows3, k);
+        let a = a_blocks(row0, k, lane);
         let b0 = b_block(k, cols0);
         let b1 = b_block(k, cols1);
         let b2 = b_block(k, cols2);
         let b3 = b_block(k, cols3);
-        let b4 = b_block(k, cols4);
-        let b5 = b_block(k, cols5);
-        let b6 = b_block(k, cols6);
-        let b7 = b_block(k, cols7);
-        acc00 = product_add(acc00, a0, b0);
-        acc01 = product_add(acc01, a0, b1);
-        acc02 = product_add(acc02, a0, b2);
-        acc03 = product_add(acc03, a0, b3);
-        acc04 = product_add(acc04, a0, b4);
-        acc05 = product_add(acc05, a0, b5);
-        acc06 = product_add(acc06, a0, b6);
-        acc07 = product_add(acc07, a0, b7);
-        acc10 = product_add(acc10, a1, b0);
-        acc11 = product_add(acc11, a1, b1);
-        acc12 = product_add(acc12, a1, b2);
-        acc13 = product_add(acc13, a1, b3);
-        acc14 = product_add(acc14, a1, b4);
-        acc15 = product_add(acc15, a1, b5);
-        acc16 = product_add(acc16, a1, b6);
-        acc17 = product_add(acc17, a1, b7);
-        acc20 = product_add(acc20, a2, b0);
-        acc21 = product_add(acc21, a2, b1);
-        acc22 = product_add(acc22, a2, b2);
-        acc23 = product_add(acc23, a2, b3);
-        acc24 = product_add(acc24, a2, b4);
-        acc25 = product_add(acc25, a2, b5);
-        acc26 = product_add(acc26, a2, b6);
-        acc27 = product_add(acc27, a2, b7);
-        acc30 = product_add(acc30, a3, b0);
-        acc31 = product_add(acc31, a3, b1);
-        acc32 = product_add(acc32, a3, b2);
-        acc33 = product_add(acc33, a3, b3);
-        acc34 = product_add(acc34, a3, b4);
-        acc35 = product_add(acc35, a3, b5);
-        acc36 = product_add(acc36, a3, b6);
-        acc37 = product_add(acc37, a3, b7);
+        acc00 = product_add(acc00, a.b0, b0);
+        acc01 = product_add(acc01, a.b0, b1);
+        acc02 = product_add(acc02, a.b0, b2);
+        acc03 = product_add(acc03, a.b0, b3);
+        acc10 = product_add(acc10, a.b1, b0);
+        acc11 = product_add(acc11, a.b1, b1);
+        acc12 = product_add(acc12, a.b1, b2);
+        acc13 = product_add(acc13, a.b1, b3);
+        acc20 = product_add(acc20, a.b2, b0);
+        acc21 = product_add(acc21, a.b2, b1);
+        acc22 = product_add(acc22, a.b2, b2);
+        acc23 = product_add(acc23, a.b2, b3);
+        acc30 = product_add(acc30, a.b3, b0);
+        acc31 = product_add(acc31, a.b3, b1);
+        acc32 = product_add(acc32, a.b3, b2);
+        acc33 = product_add(acc33, a.b3, b3);
+        acc40 = product_add(acc40, a.b4, b0);
+        acc41 = product_add(acc41, a.b4, b1);
+        acc42 = product_add(acc42, a.b4, b2);
+        acc43 = product_add(acc43, a.b4, b3);
+        acc50 = product_add(acc50, a.b5, b0);
+        acc51 = product_add(acc51, a.b5, b1);
+        acc52 = product_add(acc52, a.b5, b2);
+        acc53 = product_add(acc53, a.b5, b3);
+        acc60 = product_add(acc60, a.b6, b0);
+        acc61 = product_add(acc61, a.b6, b1);
+        acc62 = product_add(acc62, a.b6, b2);
+        acc63 = product_add(acc63, a.b6, b3);
+        acc70 = product_add(acc70, a.b7, b0);
+        acc71 = product_add(acc71, a.b7, b1);
+        acc72 = product_add(acc72, a.b7, b2);
+        acc73 = product_add(acc73, a.b7, b3);
     }
     for (; k < dims.k; k++) {
+        let rows0 = rows_from(row0 + 0u);
         let a0 = vec4(op_a(rows0.x, k), op_a(rows0.y, k), op_a(rows0.z, k), op_a(rows0.w, k));
+        let rows1 = rows_from(row0 + 4u);
         let a1 = vec4(op_a(rows1.x, k), op_a(rows1.y, k), op_a(rows1.z, k), op_a(rows1.w, k));
+        let rows2 = rows_from(row0 + 8u);
         let a2 = vec4(op_a(rows2.x, k), op_a(rows2.y, k), op_a(rows2.z, k), op_a(rows2.w, k));
+        let rows3 = rows_from(row0 + 12u);
         let a3 = vec4(op_a(rows3.x, k), op_a(rows3.y, k), op_a(rows3.z, k), op_a(rows3.w, k));
+        let rows4 = rows_from(row0 + 16u);
+        let a4 = vec4(op_a(rows4.x, k), op_a(rows4.y, k), op_a(rows4.z, k), op_a(rows4.w, k));
+        let rows5 = rows_from(row0 + 20u);
+        let a5 = vec4(op_a(rows5.x, k), op_a(rows5.y, k), op_a(rows5.z, k), op_a(rows5.w, k));
+        let rows6 = rows_from(row0 + 24u);
+        let a6 = vec4(op_a(rows6.x, k), op_a(rows6.y, k), op_a(rows6.z, k), op_a(rows6.w, k));
+        let rows7 = rows_from(row0 + 28u);
+        let a7 = vec4(op_a(rows7.x, k), op_a(rows7.y, k), op_a(rows7.z, k), op_a(rows7.w, k));
         let b0 = vec4(op_b(k, cols0.x), op_b(k, cols0.y), op_b(k, cols0.z), op_b(k, cols0.w));
         let b1 = vec4(op_b(k, cols1.x), op_b(k, cols1.y), op_b(k, cols1.z), op_b(k, cols1.w));
         let b2 = vec4(op_b(k, cols2.x), op_b(k, cols2.y), op_b(k, cols2.z), op_b(k, cols2.w));
         let b3 = vec4(op_b(k, cols3.x), op_b(k, cols3.y), op_b(k, cols3.z), op_b(k, cols3.w));
-        let b4 = vec4(op_b(k, cols4.x), op_b(k, cols4.y), op_b(k, cols4.z), op_b(k, cols4.w));
-        let b5 = vec4(op_b(k, cols5.x), op_b(k, cols5.y), op_b(k, cols5.z), op_b(k, cols5.w));
-        let b6 = vec4(op_b(k, cols6.x), op_b(k, cols6.y), op_b(k, cols6.z), op_b(k, cols6.w));
-        let b7 = vec4(op_b(k, cols7.x), op_b(k, cols7.y), op_b(k, cols7.z), op_b(k, cols7.w));
         acc00 += mat4x4(a0 * b0.x, a0 * b0.y, a0 * b0.z, a0 * b0.w);
         acc01 += mat4x4(a0 * b1.x, a0 * b1.y, a0 * b1.z, a0 * b1.w);
         acc02 += mat4x4(a0 * b2.x, a0 * b2.y, a0 * b2.z, a0 * b2.w);
         acc03 += mat4x4(a0 * b3.x, a0 * b3.y, a0 * b3.z, a0 * b3.w);
-        acc04 += mat4x4(a0 * b4.x, a0 * b4.y, a0 * b4.z, a0 * b4.w);
-        acc05 += mat4x4(a0 * b5.x, a0 * b5.y, a0 * b5.z, a0 * b5.w);
-        acc06 += mat4x4(a0 * b6.x, a0 * b6.y, a0 * b6.z, a0 * b6.w);
-        acc07 += mat4x4(a0 * b7.x, a0 * b7.y, a0 * b7.z, a0 * b7.w);
         acc10 += mat4x4(a1 * b0.x, a1 * b0.y, a1 * b0.z, a1 * b0.w);
         acc11 += mat4x4(a1 * b1.x, a1 * b1.y, a1 * b1.z, a1 * b1.w);
         acc12 += mat4x4(a1 * b2.x, a1 * b2.y, a1 * b2.z, a1 * b2.w);
         acc13 += mat4x4(a1 * b3.x, a1 * b3.y, a1 * b3.z, a1 * b3.w);
-        acc14 += mat4x4(a1 * b4.x, a1 * b4.y, a1 * b4.z, a1 * b4.w);
-        acc15 += mat4x4(a1 * b5.x, a1 * b5.y, a1 * b5.z, a1 * b5.w);
-        acc16 += mat4x4(a1 * b6.x, a1 * b6.y, a1 * b6.z, a1 * b6.w);
-        acc17 += mat4x4(a1 * b7.x, a1 * b7.y, a1 * b7.z, a1 * b7.w);
         acc20 += mat4x4(a2 * b0.x, a2 * b0.y, a2 * b0.z, a2 * b0.w);
         acc21 += mat4x4(a2 * b1.x, a2 * b1.y, a2 * b1.z, a2 * b1.w);
         acc22 += mat4x4(a2 * b2.x, a2 * b2.y, a2 * b2.z, a2 * b2.w);
         acc23 += mat4x4(a2 * b3.x, a2 * b3.y, a2 * b3.z, a2 * b3.w);
-        acc24 += mat4x4(a2 * b4.x, a2 * b4.y, a2 * b4.z, a2 * b4.w);
-        acc25 += mat4x4(a2 * b5.x, a2 * b5.y, a2 * b5.z, a2 * b5.w);
-        acc26 += mat4x4(a2 * b6.x, a2 * b6.y, a2 * b6.z, a2 * b6.w);
-        acc27 += mat4x4(a2 * b7.x, a2 * b7.y, a2 * b7.z, a2 * b7.w);
         acc30 += mat4x4(a3 * b0.x, a3 * b0.y, a3 * b0.z, a3 * b0.w);
         acc31 += mat4x4(a3 * b1.x, a3 * b1.y, a3 * b1.z, a3 * b1.w);
         acc32 += mat4x4(a3 * b2.x, a3 * b2.y, a3 * b2.z, a3 * b2.w);
         acc33 += mat4x4(a3 * b3.x, a3 * b3.y, a3 * b3.z, a3 * b3.w);
-        acc34 += mat4x4(a3 * b4.x, a3 * b4.y, a3 * b4.z, a3 * b4.w);
-        acc35 += mat4x4(a3 * b5.x, a3 * b5.y, a3 * b5.z, a3 * b5.w);
-        acc36 += mat4x4(a3 * b6.x, a3 * b6.y, a3 * b6.z, a3 * b6.w);
-        acc37 += mat4x4(a3 * b7.x, a3 * b7.y, a3 * b7.z, a3 * b7.w);
+        acc40 += mat4x4(a4 * b0.x, a4 * b0.y, a4 * b0.z, a4 * b0.w);
+        acc41 += mat4x4(a4 * b1.x, a4 * b1.y, a4 * b1.z, a4 * b1.w);
+        acc42 += mat4x4(a4 * b2.x, a4 * b2.y, a4 * b2.z, a4 * b2.w);
+        acc43 += mat4x4(a4 * b3.x, a4 * b3.y, a4 * b3.z, a4 * b3.w);
+        acc50 += mat4x4(a5 * b0.x, a5 * b0.y, a5 * b0.z, a5 * b0.w);
+        acc51 += mat4x4(a5 * b1.x, a5 * b1.y, a5 * b1.z, a5 * b1.w);
+        acc52 += mat4x4(a5 * b2.x, a5 * b2.y, a5 * b2.z, a5 * b2.w);
+        acc53 += mat4x4(a5 * b3.x, a5 * b3.y, a5 * b3.z, a5 * b3.w);
+        acc60 += mat4x4(a6 * b0.x, a6 * b0.y, a6 * b0.z, a6 * b0.w);
+        acc61 += mat4x4(a6 * b1.x, a6 * b1.y, a6 * b1.z, a6 * b1.w);
+        acc62 += mat4x4(a6 * b2.x, a6 * b2.y, a6 * b2.z, a6 * b2.w);
+        acc63 += mat4x4(a6 * b3.x, a6 * b3.y, a6 * b3.z, a6 * b3.w);
+        acc70 += mat4x4(a7 * b0.x, a7 * b0.y, a7 * b0.z, a7 * b0.w);
+        acc71 += mat4x4(a7 * b1.x, a7 * b1.y, a7 * b1.z, a7 * b1.w);
+        acc72 += mat4x4(a7 * b2.x, a7 * b2.y, a7 * b2.z, a7 * b2.w);
+        acc73 += mat4x4(a7 * b3.x, a7 * b3.y, a7 * b3.z, a7 * b3.w);
     }
     store_block(row0 + 0u, col0 + 0u, acc00);
     store_block(row0 + 0u, col0 + 4u, acc01);
     store_block(row0 + 0u, col0 + 8u, acc02);
     store_block(row0 + 0u, col0 + 12u, acc03);
-    store_block(row0 + 0u, col0 + 16u, acc04);
-    store_block(row0 + 0u, col0 + 20u, acc05);
-    store_block(row0 + 0u, col0 + 24u, acc06);
-    store_block(row0 + 0u, col0 + 28u, acc07);
     store_block(row0 + 4u, col0 + 0u, acc10);
     store_block(row0 + 4u, col0 + 4u, acc11);
     store_block(row0 + 4u, col0 + 8u, acc12);
     store_block(row0 + 4u, col0 + 12u, acc13);
-    store_block(row0 + 4u, col0 + 16u, acc14);
-    store_block(row0 + 4u, col0 + 20u, acc15);
-    store_block(row0 + 4u, col0 + 24u, acc16);
-    store_block(row0 + 4u, col0 + 28u, acc17);
     store_block(row0 + 8u, col0 + 0u, acc20);
     store_block(row0 + 8u, col0 + 4u, acc21);
     store_block(row0 + 8u, col0 + 8u, acc22);
     store_block(row0 + 8u, col0 + 12u, acc23);
-    store_block(row0 + 8u, col0 + 16u, acc24);
-    store_block(row0 + 8u, col0 + 20u, acc25);
-    store_block(row0 + 8u, col0 + 24u, acc26);
-    store_block(row0 + 8u, col0 + 28u, acc27);
     store_block(row0 + 12u, col0 + 0u, acc30);
     store_block(row0 + 12u, col0 + 4u, acc31);
     store_block(row0 + 12u, col0 + 8u, acc32);
     store_block(row0 + 12u, col0 + 12u, acc33);
-    store_block(row0 + 12u, col0 + 16u, acc34);
-    store_block(row0 + 12u, col0 + 20u, acc35);
-    store_block(row0 + 12u, col0 + 24u, acc36);
-    store_block(row0 + 12u, col0 + 28u, acc37);
+    store_block(row0 + 16u, col0 + 0u, acc40);
+    store_block(row0 + 16u, col0 + 4u, acc41);
+    store_block(row0 + 16u, col0 + 8u, acc42);
+    store_block(row0 + 16u, col0 + 12u, acc43);
+    store_block(row0 + 20u, col0 + 0u, acc50);
+    store_block(row0 + 20u, col0 + 4u, acc51);
+    store_block(row0 + 20u, col0 + 8u, acc52);
+    store_block(row0 + 20u, col0 + 12u, acc53);
+    store_block(row0 + 24u, col0 + 0u, acc60);
+    store_block(row0 + 24u, col0 + 4u, acc61);
+    store_block(row0 + 24u, col0 + 8u, acc62);
+    store_block(row0 + 24u, col0 + 12u, acc63);
+    store_block(row0 + 28u, col0 + 0u, acc70);
+    store_block(row0 + 28u, col0 + 4u, acc71);
+    store_block(row0 + 28u, col0 + 8u, acc72);
+    store_block(row0 + 28u, col0 + 12u, acc73);
 }
 
 // One 4×4 block of C per invocation, rows along x: for products so narrow or short that main's

@@ -3,7 +3,7 @@
 mod common;
 
 use common::*;
-use gan_wgpu::gpu::Tensor;
+use gan_wgpu::gpu::{Gpu, Tensor};
 use gan_wgpu::ops::activation::{self, Activation};
 use gan_wgpu::ops::matmul::{Layout, matmul, reference};
 use gan_wgpu::ops::reduce;
@@ -19,6 +19,10 @@ fn stored(layout: Layout, m: usize, k: usize, n: usize) -> ([usize; 2], [usize; 
 
 fn check(layout: Layout, m: usize, k: usize, n: usize, with_bias: bool, act: Activation) {
     let Some(gpu) = gpu() else { return };
+    check_on(gpu, layout, m, k, n, with_bias, act);
+}
+
+fn check_on(gpu: &Gpu, layout: Layout, m: usize, k: usize, n: usize, with_bias: bool, act: Activation) {
     let mut rng = rng((m * 31 + k * 7 + n) as u64);
     let (a_shape, b_shape) = stored(layout, m, k, n);
     let a = random_vec(&mut rng, m * k, -1.0, 1.0);
@@ -37,27 +41,42 @@ fn check(layout: Layout, m: usize, k: usize, n: usize, with_bias: bool, act: Act
 
 const LAYOUTS: [Layout; 3] = [Layout::Plain, Layout::TransposeA, Layout::TransposeB];
 
+/// Unaligned shapes are read element by element, aligned ones (multiples of 4) as vec4s, including
+/// partial blocks at the edges; the small products take the kernel's `small` entry, (65, 129, 63),
+/// (33, 20, 70) and (100, 7, 130) its `main`.
+const ODD_SHAPES: [(usize, usize, usize); 12] = [
+    (1, 1, 1),
+    (4, 4, 4),
+    (20, 12, 36),
+    (36, 20, 12),
+    (3, 17, 5),
+    (17, 3, 100),
+    (129, 100, 17),
+    (65, 129, 63),
+    (2, 784, 3),
+    (33, 20, 70),
+    (100, 7, 130),
+    (128, 256, 1),
+];
+
 #[test]
 fn odd_shapes() {
     for layout in LAYOUTS {
-        // Unaligned shapes are read element by element, aligned ones (multiples of 4) as vec4s,
-        // including partial blocks at the edges; the small products take the kernel's `small`
-        // entry, (65, 129, 63), (33, 20, 70) and (100, 7, 130) its `main`.
-        for (m, k, n) in [
-            (1, 1, 1),
-            (4, 4, 4),
-            (20, 12, 36),
-            (36, 20, 12),
-            (3, 17, 5),
-            (17, 3, 100),
-            (129, 100, 17),
-            (65, 129, 63),
-            (2, 784, 3),
-            (33, 20, 70),
-            (100, 7, 130),
-            (128, 256, 1),
-        ] {
+        for (m, k, n) in ODD_SHAPES {
             check(layout, m, k, n, false, Activation::Identity);
+        }
+    }
+}
+
+/// Where the adapter has subgroups of 8 (lavapipe), `odd_shapes` runs the kernel that shares rows
+/// across a subgroup; this runs the one every other adapter gets.
+#[test]
+fn odd_shapes_without_subgroups() {
+    let Some(gpu) = gpu_without_subgroups() else { return };
+    assert!(!gpu.uses_subgroups());
+    for layout in LAYOUTS {
+        for (m, k, n) in ODD_SHAPES {
+            check_on(gpu, layout, m, k, n, true, Activation::Relu);
         }
     }
 }

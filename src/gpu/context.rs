@@ -64,6 +64,9 @@ pub struct Gpu {
     pub device: wgpu::Device,
     pub queue: wgpu::Queue,
     pub adapter: AdapterSummary,
+    /// Subgroups are always 8 invocations (llvmpipe on 256-bit SIMD): matmul then shares its rows
+    /// across a workgroup of 8 with subgroup operations (`shaders/matmul_rows_subgroup.wgsl`).
+    pub(crate) subgroups_of_8: bool,
     pub(crate) kernels: KernelCache,
 }
 
@@ -154,12 +157,24 @@ fn required_limits(adapter: &wgpu::Adapter) -> wgpu::Limits {
 impl Gpu {
     /// Opens the preferred adapter (or the one `GAN_WGPU_ADAPTER` names) and creates a device.
     pub async fn new() -> Result<Self, GpuError> {
+        Self::open(true).await
+    }
+
+    /// [`Gpu::new`], using subgroup operations only if `subgroups` and the adapter has subgroups of
+    /// exactly 8 (tests turn them off to check the kernels that other adapters run).
+    pub async fn open(subgroups: bool) -> Result<Self, GpuError> {
         let backends = backends_from_env();
         let instance = new_instance(backends);
         let adapter = select_adapter(&instance, backends).await?;
-        let summary = AdapterSummary::from(adapter.get_info());
+        let info = adapter.get_info();
+        let summary = AdapterSummary::from(info.clone());
+        let subgroups_of_8 = subgroups
+            && adapter.features().contains(wgpu::Features::SUBGROUP)
+            && info.subgroup_min_size == 8
+            && info.subgroup_max_size == 8;
         let desc = wgpu::DeviceDescriptor {
             label: Some("gan-wgpu"),
+            required_features: if subgroups_of_8 { wgpu::Features::SUBGROUP } else { wgpu::Features::empty() },
             required_limits: required_limits(&adapter),
             ..Default::default()
         };
@@ -167,13 +182,24 @@ impl Gpu {
             .request_device(&desc)
             .await
             .map_err(|source| GpuError::Device { adapter: summary.name.clone(), source })?;
-        Ok(Self { device, queue, adapter: summary, kernels: KernelCache::default() })
+        Ok(Self { device, queue, adapter: summary, subgroups_of_8, kernels: KernelCache::default() })
     }
 
     /// [`Gpu::new`] for native code that has no async runtime.
     #[cfg(not(target_arch = "wasm32"))]
     pub fn new_blocking() -> Result<Self, GpuError> {
         pollster::block_on(Self::new())
+    }
+
+    /// Whether kernels may use subgroup operations here (see [`Gpu::open`]).
+    pub fn uses_subgroups(&self) -> bool {
+        self.subgroups_of_8
+    }
+
+    /// [`Gpu::open`] for native code that has no async runtime.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn open_blocking(subgroups: bool) -> Result<Self, GpuError> {
+        pollster::block_on(Self::open(subgroups))
     }
 
     /// Records work and submits it as one command buffer.

@@ -1,4 +1,6 @@
-//! C = op(A)·op(B) (+ bias) then activation (`shaders/matmul.wgsl`).
+//! C = op(A)·op(B) (+ bias) then activation (`shaders/matmul.wgsl`, with op(A)'s rows fetched by
+//! `matmul_rows.wgsl`, or shared across a subgroup by `matmul_rows_subgroup.wgsl` where the adapter
+//! has subgroups of 8).
 
 use crate::gpu::{Access, Dispatch, Gpu, KernelSpec, Tensor};
 use crate::ops::activation::Activation;
@@ -32,8 +34,8 @@ impl Layout {
 }
 
 /// The block of C one invocation of `main` computes; a workgroup is 8 invocations along the columns.
-const BLOCK_ROWS: usize = 16;
-const BLOCK_COLS: usize = 32;
+const BLOCK_ROWS: usize = 32;
+const BLOCK_COLS: usize = 16;
 /// `small`'s block: 4×4, a workgroup being 8 invocations along the rows.
 const SMALL_BLOCK: usize = 4;
 const WORKGROUP: u32 = 8;
@@ -83,8 +85,9 @@ pub fn matmul(
     }
     let (ta, tb) = layout.transposes();
     let (entry, groups) = entry_and_grid(m, n);
+    let shader = if gpu.subgroups_of_8 { &shaders::MATMUL_SUBGROUP } else { &shaders::MATMUL };
     let spec = KernelSpec::new(
-        &shaders::MATMUL,
+        shader,
         entry,
         &[Access::Texels, Access::Texels, Access::Read, Access::ReadWrite, Access::Read],
     )

@@ -21,11 +21,22 @@ pub fn gpu() -> Option<&'static Gpu> {
         }
         match Gpu::new_blocking() {
             Ok(gpu) => {
-                eprintln!("GPU tests run on {}", gpu.adapter);
+                eprintln!("GPU tests run on {} (subgroup kernels: {})", gpu.adapter, gpu.uses_subgroups());
                 Some(gpu)
             }
             Err(e) => panic!("GPU tests need an adapter ({SKIP_ENV}=1 skips them): {e}"),
         }
+    })
+    .as_ref()
+}
+
+/// A second device on the same adapter with subgroup operations turned off: the kernels that
+/// adapters without subgroups of 8 (browsers, real GPUs) run.
+pub fn gpu_without_subgroups() -> Option<&'static Gpu> {
+    static GPU: OnceLock<Option<Gpu>> = OnceLock::new();
+    GPU.get_or_init(|| {
+        gpu()?;
+        Some(Gpu::open_blocking(false).unwrap_or_else(|e| panic!("a second device failed to open: {e}")))
     })
     .as_ref()
 }
