@@ -155,6 +155,14 @@ let wasm_bindgen = (function(exports) {
                 const ret = arg0 === undefined;
                 return ret;
             },
+            __wbg___wbindgen_string_get_7ce8eee7fd327545: function(arg0, arg1) {
+                const obj = arg1;
+                const ret = typeof(obj) === 'string' ? obj : undefined;
+                var ptr1 = isLikeNone(ret) ? 0 : passStringToWasm0(ret, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
+                var len1 = WASM_VECTOR_LEN;
+                getDataViewMemory0().setInt32((arg0 >>> 0) + 4 * 1, len1, true);
+                getDataViewMemory0().setInt32((arg0 >>> 0) + 4 * 0, ptr1, true);
+            },
             __wbg___wbindgen_throw_4c88d8bf264fd984: function(arg0, arg1) {
                 throw new Error(getStringFromWasm0(arg0, arg1));
             },
@@ -230,6 +238,10 @@ let wasm_bindgen = (function(exports) {
             __wbg_end_23ba48463344fbc0: function(arg0) {
                 arg0.end();
             },
+            __wbg_features_b650c8412d082ef1: function(arg0) {
+                const ret = arg0.features;
+                return ret;
+            },
             __wbg_finish_49529a046631ad9a: function(arg0) {
                 const ret = arg0.finish();
                 return ret;
@@ -248,6 +260,10 @@ let wasm_bindgen = (function(exports) {
             }, arguments); },
             __wbg_gpu_aa311a9494720027: function(arg0) {
                 const ret = arg0.gpu;
+                return ret;
+            },
+            __wbg_has_47b8eb16db92789a: function(arg0, arg1, arg2) {
+                const ret = arg0.has(getStringFromWasm0(arg1, arg2));
                 return ret;
             },
             __wbg_info_84c3d8389e807255: function(arg0) {
