@@ -94,6 +94,31 @@ fn op_b(k: u32, col: u32) -> f32 {
     return b_at(k * dims.n + col);
 }
 
+// op(A)[rows, k] and op(B)[k, cols], element by element: the last values of K, where a step of 4
+// does not fit.
+fn a_column(rows: vec4u, k: u32) -> vec4<f32> {
+    return vec4(op_a(rows.x, k), op_a(rows.y, k), op_a(rows.z, k), op_a(rows.w, k));
+}
+
+fn b_row(k: u32, cols: vec4u) -> vec4<f32> {
+    return vec4(op_b(k, cols.x), op_b(k, cols.y), op_b(k, cols.z), op_b(k, cols.w));
+}
+
+// acc + a·bᵀ: one value of K's contribution to a 4×4 block (column j of acc is column j of C).
+fn outer_add(acc: mat4x4<f32>, a: vec4<f32>, b: vec4<f32>) -> mat4x4<f32> {
+    return acc + mat4x4(a * b.x, a * b.y, a * b.z, a * b.w);
+}
+
+// Four rows (columns) from `first`, clamped to the last one: past the edge, reads are clamped and
+// stores skipped.
+fn rows_from(first: u32) -> vec4u {
+    return min(vec4u(first) + RUN, vec4u(dims.m - 1u));
+}
+
+fn cols_from(first: u32) -> vec4u {
+    return min(vec4u(first) + RUN, vec4u(dims.n - 1u));
+}
+
 fn store_row(row: u32, cols: vec4u, values: vec4<f32>) {
     if row >= dims.m { return; }
     for (var j = 0u; j < 4u; j++) {
@@ -117,22 +142,16 @@ fn store_block(row0: u32, col0: u32, acc: mat4x4<f32>) {
 // The eight 4-row blocks of op(A) at one step of k: rows row0 + 4b .. row0 + 4b + 4 in block b.
 struct RowBlocks { b0: mat4x4<f32>, b1: mat4x4<f32>, b2: mat4x4<f32>, b3: mat4x4<f32>, b4: mat4x4<f32>, b5: mat4x4<f32>, b6: mat4x4<f32>, b7: mat4x4<f32> }
 
-// Four rows from `first`, clamped to the last row.
-fn rows_from(first: u32) -> vec4u {
-    return min(vec4u(first) + RUN, vec4u(dims.m - 1u));
-}
-
 // The 32×16 block of C at (gid.y * 32, gid.x * 16); `lane` is the invocation's index in its
 // subgroup, for a_blocks.
 fn block_product(gid: vec3u, lane: u32) {
     dims = shape;
     let row0 = gid.y * 32u;
     let col0 = gid.x * 16u;
-    let last_col = vec4u(dims.n - 1u);
-    let cols0 = min(vec4u(col0 + 0u) + RUN, last_col);
-    let cols1 = min(vec4u(col0 + 4u) + RUN, last_col);
-    let cols2 = min(vec4u(col0 + 8u) + RUN, last_col);
-    let cols3 = min(vec4u(col0 + 12u) + RUN, last_col);
+    let cols0 = cols_from(col0);
+    let cols1 = cols_from(col0 + 4u);
+    let cols2 = cols_from(col0 + 8u);
+    let cols3 = cols_from(col0 + 12u);
     var acc00 = mat4x4<f32>();
     var acc01 = mat4x4<f32>();
     var acc02 = mat4x4<f32>();
@@ -206,58 +225,50 @@ fn block_product(gid: vec3u, lane: u32) {
         acc73 = product_add(acc73, a.b7, b3);
     }
     for (; k < dims.k; k++) {
-        let rows0 = rows_from(row0 + 0u);
-        let a0 = vec4(op_a(rows0.x, k), op_a(rows0.y, k), op_a(rows0.z, k), op_a(rows0.w, k));
-        let rows1 = rows_from(row0 + 4u);
-        let a1 = vec4(op_a(rows1.x, k), op_a(rows1.y, k), op_a(rows1.z, k), op_a(rows1.w, k));
-        let rows2 = rows_from(row0 + 8u);
-        let a2 = vec4(op_a(rows2.x, k), op_a(rows2.y, k), op_a(rows2.z, k), op_a(rows2.w, k));
-        let rows3 = rows_from(row0 + 12u);
-        let a3 = vec4(op_a(rows3.x, k), op_a(rows3.y, k), op_a(rows3.z, k), op_a(rows3.w, k));
-        let rows4 = rows_from(row0 + 16u);
-        let a4 = vec4(op_a(rows4.x, k), op_a(rows4.y, k), op_a(rows4.z, k), op_a(rows4.w, k));
-        let rows5 = rows_from(row0 + 20u);
-        let a5 = vec4(op_a(rows5.x, k), op_a(rows5.y, k), op_a(rows5.z, k), op_a(rows5.w, k));
-        let rows6 = rows_from(row0 + 24u);
-        let a6 = vec4(op_a(rows6.x, k), op_a(rows6.y, k), op_a(rows6.z, k), op_a(rows6.w, k));
-        let rows7 = rows_from(row0 + 28u);
-        let a7 = vec4(op_a(rows7.x, k), op_a(rows7.y, k), op_a(rows7.z, k), op_a(rows7.w, k));
-        let b0 = vec4(op_b(k, cols0.x), op_b(k, cols0.y), op_b(k, cols0.z), op_b(k, cols0.w));
-        let b1 = vec4(op_b(k, cols1.x), op_b(k, cols1.y), op_b(k, cols1.z), op_b(k, cols1.w));
-        let b2 = vec4(op_b(k, cols2.x), op_b(k, cols2.y), op_b(k, cols2.z), op_b(k, cols2.w));
-        let b3 = vec4(op_b(k, cols3.x), op_b(k, cols3.y), op_b(k, cols3.z), op_b(k, cols3.w));
-        acc00 += mat4x4(a0 * b0.x, a0 * b0.y, a0 * b0.z, a0 * b0.w);
-        acc01 += mat4x4(a0 * b1.x, a0 * b1.y, a0 * b1.z, a0 * b1.w);
-        acc02 += mat4x4(a0 * b2.x, a0 * b2.y, a0 * b2.z, a0 * b2.w);
-        acc03 += mat4x4(a0 * b3.x, a0 * b3.y, a0 * b3.z, a0 * b3.w);
-        acc10 += mat4x4(a1 * b0.x, a1 * b0.y, a1 * b0.z, a1 * b0.w);
-        acc11 += mat4x4(a1 * b1.x, a1 * b1.y, a1 * b1.z, a1 * b1.w);
-        acc12 += mat4x4(a1 * b2.x, a1 * b2.y, a1 * b2.z, a1 * b2.w);
-        acc13 += mat4x4(a1 * b3.x, a1 * b3.y, a1 * b3.z, a1 * b3.w);
-        acc20 += mat4x4(a2 * b0.x, a2 * b0.y, a2 * b0.z, a2 * b0.w);
-        acc21 += mat4x4(a2 * b1.x, a2 * b1.y, a2 * b1.z, a2 * b1.w);
-        acc22 += mat4x4(a2 * b2.x, a2 * b2.y, a2 * b2.z, a2 * b2.w);
-        acc23 += mat4x4(a2 * b3.x, a2 * b3.y, a2 * b3.z, a2 * b3.w);
-        acc30 += mat4x4(a3 * b0.x, a3 * b0.y, a3 * b0.z, a3 * b0.w);
-        acc31 += mat4x4(a3 * b1.x, a3 * b1.y, a3 * b1.z, a3 * b1.w);
-        acc32 += mat4x4(a3 * b2.x, a3 * b2.y, a3 * b2.z, a3 * b2.w);
-        acc33 += mat4x4(a3 * b3.x, a3 * b3.y, a3 * b3.z, a3 * b3.w);
-        acc40 += mat4x4(a4 * b0.x, a4 * b0.y, a4 * b0.z, a4 * b0.w);
-        acc41 += mat4x4(a4 * b1.x, a4 * b1.y, a4 * b1.z, a4 * b1.w);
-        acc42 += mat4x4(a4 * b2.x, a4 * b2.y, a4 * b2.z, a4 * b2.w);
-        acc43 += mat4x4(a4 * b3.x, a4 * b3.y, a4 * b3.z, a4 * b3.w);
-        acc50 += mat4x4(a5 * b0.x, a5 * b0.y, a5 * b0.z, a5 * b0.w);
-        acc51 += mat4x4(a5 * b1.x, a5 * b1.y, a5 * b1.z, a5 * b1.w);
-        acc52 += mat4x4(a5 * b2.x, a5 * b2.y, a5 * b2.z, a5 * b2.w);
-        acc53 += mat4x4(a5 * b3.x, a5 * b3.y, a5 * b3.z, a5 * b3.w);
-        acc60 += mat4x4(a6 * b0.x, a6 * b0.y, a6 * b0.z, a6 * b0.w);
-        acc61 += mat4x4(a6 * b1.x, a6 * b1.y, a6 * b1.z, a6 * b1.w);
-        acc62 += mat4x4(a6 * b2.x, a6 * b2.y, a6 * b2.z, a6 * b2.w);
-        acc63 += mat4x4(a6 * b3.x, a6 * b3.y, a6 * b3.z, a6 * b3.w);
-        acc70 += mat4x4(a7 * b0.x, a7 * b0.y, a7 * b0.z, a7 * b0.w);
-        acc71 += mat4x4(a7 * b1.x, a7 * b1.y, a7 * b1.z, a7 * b1.w);
-        acc72 += mat4x4(a7 * b2.x, a7 * b2.y, a7 * b2.z, a7 * b2.w);
-        acc73 += mat4x4(a7 * b3.x, a7 * b3.y, a7 * b3.z, a7 * b3.w);
+        let a0 = a_column(rows_from(row0 + 0u), k);
+        let a1 = a_column(rows_from(row0 + 4u), k);
+        let a2 = a_column(rows_from(row0 + 8u), k);
+        let a3 = a_column(rows_from(row0 + 12u), k);
+        let a4 = a_column(rows_from(row0 + 16u), k);
+        let a5 = a_column(rows_from(row0 + 20u), k);
+        let a6 = a_column(rows_from(row0 + 24u), k);
+        let a7 = a_column(rows_from(row0 + 28u), k);
+        let b0 = b_row(k, cols0);
+        let b1 = b_row(k, cols1);
+        let b2 = b_row(k, cols2);
+        let b3 = b_row(k, cols3);
+        acc00 = outer_add(acc00, a0, b0);
+        acc01 = outer_add(acc01, a0, b1);
+        acc02 = outer_add(acc02, a0, b2);
+        acc03 = outer_add(acc03, a0, b3);
+        acc10 = outer_add(acc10, a1, b0);
+        acc11 = outer_add(acc11, a1, b1);
+        acc12 = outer_add(acc12, a1, b2);
+        acc13 = outer_add(acc13, a1, b3);
+        acc20 = outer_add(acc20, a2, b0);
+        acc21 = outer_add(acc21, a2, b1);
+        acc22 = outer_add(acc22, a2, b2);
+        acc23 = outer_add(acc23, a2, b3);
+        acc30 = outer_add(acc30, a3, b0);
+        acc31 = outer_add(acc31, a3, b1);
+        acc32 = outer_add(acc32, a3, b2);
+        acc33 = outer_add(acc33, a3, b3);
+        acc40 = outer_add(acc40, a4, b0);
+        acc41 = outer_add(acc41, a4, b1);
+        acc42 = outer_add(acc42, a4, b2);
+        acc43 = outer_add(acc43, a4, b3);
+        acc50 = outer_add(acc50, a5, b0);
+        acc51 = outer_add(acc51, a5, b1);
+        acc52 = outer_add(acc52, a5, b2);
+        acc53 = outer_add(acc53, a5, b3);
+        acc60 = outer_add(acc60, a6, b0);
+        acc61 = outer_add(acc61, a6, b1);
+        acc62 = outer_add(acc62, a6, b2);
+        acc63 = outer_add(acc63, a6, b3);
+        acc70 = outer_add(acc70, a7, b0);
+        acc71 = outer_add(acc71, a7, b1);
+        acc72 = outer_add(acc72, a7, b2);
+        acc73 = outer_add(acc73, a7, b3);
     }
     store_block(row0 + 0u, col0 + 0u, acc00);
     store_block(row0 + 0u, col0 + 4u, acc01);
@@ -301,17 +312,15 @@ fn small(@builtin(global_invocation_id) gid: vec3u) {
     let row0 = gid.x * 4u;
     let col0 = gid.y * 4u;
     if row0 >= dims.m || col0 >= dims.n { return; }
-    let rows = min(vec4u(row0) + RUN, vec4u(dims.m - 1u));
-    let cols = min(vec4u(col0) + RUN, vec4u(dims.n - 1u));
+    let rows = rows_from(row0);
+    let cols = cols_from(col0);
     var acc = mat4x4<f32>();
     var k = 0u;
     for (; k + 4u <= dims.k; k += 4u) {
         acc = product_add(acc, a_block(rows, k), b_block(k, cols));
     }
     for (; k < dims.k; k++) {
-        let a = vec4(op_a(rows.x, k), op_a(rows.y, k), op_a(rows.z, k), op_a(rows.w, k));
-        let b = vec4(op_b(k, cols.x), op_b(k, cols.y), op_b(k, cols.z), op_b(k, cols.w));
-        acc += mat4x4(a * b.x, a * b.y, a * b.z, a * b.w);
+        acc = outer_add(acc, a_column(rows, k), b_row(k, cols));
     }
     store_block(row0, col0, acc);
 }
