@@ -10,7 +10,7 @@ use gan_wgpu::data::{self, DatasetSpec, LoadOptions};
 use gan_wgpu::gan::{Gan, Shapes, epoch_order};
 use gan_wgpu::gpu::Gpu;
 use gan_wgpu::graph::gpu::{GpuProgram, GpuState};
-use gan_wgpu::graph::{Graph, Op};
+use gan_wgpu::graph::{Graph, Id, Op};
 use gan_wgpu::ops::batch::pack_pixels;
 
 fn arg(name: &str, default: &str) -> String {
@@ -78,8 +78,27 @@ fn main() {
     }
 }
 
-/// An operation's kind and the tensor it writes last (its output, for every kind but maxout's
-/// forward, where that is the argmax).
+/// The tensor an operation produces (for the optimizers, the parameter they update).
+fn output(op: &Op) -> Option<Id> {
+    Some(match *op {
+        Op::Matmul { c, .. } => c,
+        Op::Activation { y, .. } | Op::Maxout { y, .. } => y,
+        Op::BatchnormTrain { y, .. } | Op::BatchnormEval { y, .. } => y,
+        Op::ActivationBackward { dx, .. } | Op::BatchnormBackward { dx, .. } => dx,
+        Op::MaxoutBackward { dz, .. } => dz,
+        Op::Dropout { out, .. } | Op::Normal { out, .. } | Op::Uniform { out, .. } => out,
+        Op::Gather { out, .. } | Op::GatherOneHot { out, .. } => out,
+        Op::Bce { grad, .. } | Op::CrossEntropy { grad, .. } => grad,
+        Op::Softmax { probs, .. } => probs,
+        Op::ColumnSums { sums, .. } => sums,
+        Op::CopyRows { dst, .. } => dst,
+        Op::SgdUpdate { param, .. } | Op::AdamUpdate { param, .. } => param,
+        Op::SgdDecay { hyper } | Op::AdamTick { hyper } => hyper,
+        Op::Advance => return None,
+    })
+}
+
+/// An operation's kind (matmuls with their layout) and its output's name and shape.
 fn label(graph: &Graph, op: &Op) -> (String, String) {
     let debug = format!("{op:?}");
     let kind = debug.split([' ', '{']).next().unwrap_or_default().to_string();
@@ -87,11 +106,7 @@ fn label(graph: &Graph, op: &Op) -> (String, String) {
         Op::Matmul { layout, .. } => format!("{kind} {layout:?}"),
         _ => kind,
     };
-    let last_id = debug.rsplit(": ").find_map(|field| {
-        let digits: String = field.chars().take_while(char::is_ascii_digit).collect();
-        digits.parse::<usize>().ok()
-    });
-    let output = last_id.map(|id| format!("{} {:?}", graph.tensors[id].name, graph.tensors[id].shape));
+    let output = output(op).map(|id| format!("{} {:?}", graph.tensors[id].name, graph.tensors[id].shape));
     (kind, output.unwrap_or_default())
 }
 
