@@ -92,6 +92,7 @@ fn output(op: &Op) -> Option<Id> {
         Op::Softmax { probs, .. } => probs,
         Op::ColumnSums { sums, .. } => sums,
         Op::CopyRows { dst, .. } => dst,
+        Op::Ema { average, .. } => average,
         Op::SgdUpdate { param, .. } | Op::AdamUpdate { param, .. } => param,
         Op::SgdDecay { hyper } | Op::AdamTick { hyper } => hyper,
         Op::Advance => return None,

@@ -46,6 +46,7 @@ pub static BATCHNORM: Shader = Shader::new("batchnorm", &[wgsl!("batchnorm.wgsl"
 pub static BCE: Shader = Shader::new("bce", &[wgsl!("bce.wgsl")]);
 pub static REDUCE: Shader = Shader::new("reduce", &[TEXELS, wgsl!("reduce.wgsl")]);
 pub static SGD: Shader = Shader::new("sgd", &[INDEX, TEXELS, wgsl!("sgd.wgsl")]);
+pub static EMA: Shader = Shader::new("ema", &[INDEX, TEXELS, wgsl!("ema.wgsl")]);
 pub static ADAM: Shader = Shader::new("adam", &[INDEX, TEXELS, wgsl!("adam.wgsl")]);
 pub static BATCH: Shader = Shader::new("batch", &[INDEX, wgsl!("batch.wgsl")]);
 pub static SOFTMAX: Shader = Shader::new("softmax", &[wgsl!("softmax.wgsl")]);
@@ -64,6 +65,7 @@ pub static ALL: &[&Shader] = &[
     &REDUCE,
     &SGD,
     &ADAM,
+    &EMA,
     &RANDOM,
     &BATCH,
     &SOFTMAX,

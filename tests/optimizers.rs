@@ -6,6 +6,7 @@ mod common;
 use common::*;
 use gan_wgpu::gpu::Tensor;
 use gan_wgpu::ops::adam::{self, AdamHyper};
+use gan_wgpu::ops::ema;
 use gan_wgpu::ops::sgd::{self, SgdHyper};
 
 const STEPS: usize = 5;
@@ -79,4 +80,39 @@ fn adam_first_step_moves_by_lr_times_sign() {
     let (mut m, mut v) = (vec![0.0; 3], vec![0.0; 3]);
     adam::reference::update(&h, &mut p, &[3.0, -0.2, 1e-3], &mut m, &mut v);
     assert_close("adam step 1", &p, &[0.49, 0.51, 0.49], 1e-5, 0.0);
+}
+
+#[test]
+fn ema_matches_reference_over_steps_and_decay_zero_copies() {
+    let Some(gpu) = gpu() else { return };
+    let mut rng = rng(14);
+    // Over one row of the texel copies, and not a whole number of texels.
+    let n = 4421;
+    let mut average = random_vec(&mut rng, n, -1.0, 1.0);
+    let ta = upload(gpu, &[n], &average);
+    for _ in 0..STEPS {
+        let param = random_vec(&mut rng, n, -1.0, 1.0);
+        let tp = upload(gpu, &[n], &param);
+        let op = ema::update(gpu, 0.999, &tp, &ta);
+        gpu.run(|pass| op.record(pass));
+        ema::reference::update(0.999, &param, &mut average);
+    }
+    assert_close("ema average", &download(gpu, &ta), &average, 1e-7, 1e-6);
+    let param = random_vec(&mut rng, n, -1.0, 1.0);
+    let tp = upload(gpu, &[n], &param);
+    let op = ema::update(gpu, 0.0, &tp, &ta);
+    gpu.run(|pass| op.record(pass));
+    assert_eq!(download(gpu, &ta), param, "decay 0 copies the parameters exactly");
+}
+
+#[test]
+fn ema_by_hand() {
+    // average 1, param 3: decay 0.5 gives 2, then 2.5; decay 0.9 from 2.5 gives 0.9·2.5 + 0.1·3 = 2.55.
+    let mut average = vec![1.0];
+    ema::reference::update(0.5, &[3.0], &mut average);
+    assert_close("first", &average, &[2.0], 0.0, 0.0);
+    ema::reference::update(0.5, &[3.0], &mut average);
+    assert_close("second", &average, &[2.5], 0.0, 0.0);
+    ema::reference::update(0.9, &[3.0], &mut average);
+    assert_close("third", &average, &[2.55], 1e-6, 0.0);
 }

@@ -5,7 +5,7 @@ use super::{CLOCK, Graph, Id, Kind, Op};
 use crate::gan::InitialValues;
 use crate::ops::adam::AdamHyper;
 use crate::ops::sgd::SgdHyper;
-use crate::ops::{activation, adam, batch, batchnorm, bce, dropout, matmul, maxout, random, reduce, sgd, softmax};
+use crate::ops::{activation, adam, batch, batchnorm, bce, dropout, ema, matmul, maxout, random, reduce, sgd, softmax};
 use crate::rng::RngKey;
 
 #[derive(Clone, Debug)]
@@ -224,6 +224,11 @@ impl CpuState {
                 self.set_f32(param, p);
                 self.set_f32(m, mm);
                 self.set_f32(v, vv);
+            }
+            Op::Ema { decay, param, average } => {
+                let mut a = self.f32(average).to_vec();
+                ema::reference::update(decay, self.f32(param), &mut a);
+                self.set_f32(average, a);
             }
             Op::Advance => {
                 let step = self.u32(CLOCK)[0];

@@ -170,6 +170,12 @@ pub enum Op {
         m: Id,
         v: Id,
     },
+    /// average = decay · average + (1 − decay) · param: a moving average of weights (decay 0 copies).
+    Ema {
+        decay: f32,
+        param: Id,
+        average: Id,
+    },
     /// The clock moves on: the next step draws new random numbers and the next batch.
     Advance,
 }

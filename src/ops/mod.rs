@@ -9,6 +9,7 @@ pub mod batchnorm;
 pub mod bce;
 pub mod distance;
 pub mod dropout;
+pub mod ema;
 pub mod matmul;
 pub mod maxout;
 pub mod random;
