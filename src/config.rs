@@ -60,24 +60,33 @@ pub struct Config {
     pub momentum_ramp: Option<MomentumRamp>,
     pub real_labels: RealLabels,
     pub order: Order,
+    /// Keep an exponential moving average of G's weights with this decay (per step) and sample from
+    /// it: the epoch grids, `generator.safetensors`. Batch-norm statistics are G's own.
+    #[serde(default)]
+    pub ema: Option<f32>,
+    /// The last N training images are held out: never trained on, kept to score G while it trains
+    /// (the paper trained on MNIST's first 50,000 and validated on the last 10,000).
+    #[serde(default)]
+    pub validation_images: usize,
 }
 
-pub const PRESETS: [&str; 4] = ["seed-baseline", "seed", "paper", "tuned"];
+pub const PRESETS: [&str; 5] = ["seed-baseline", "seed", "paper", "tuned", "quality"];
 
 fn linear(outputs: usize, activation: Activation) -> LayerSpec {
     LayerSpec::Linear { outputs, activation }
 }
 
+/// Linear layers of these widths, each followed by batch norm and ReLU.
+fn batchnorm_generator(widths: [usize; 2]) -> Vec<LayerSpec> {
+    let hidden = |n| {
+        [linear(n, Activation::Identity), LayerSpec::BatchNorm, LayerSpec::Activation { activation: Activation::Relu }]
+    };
+    widths.into_iter().flat_map(hidden).collect()
+}
+
 fn seed_generator(batchnorm: bool) -> Vec<LayerSpec> {
     if batchnorm {
-        let hidden = |n| {
-            [
-                linear(n, Activation::Identity),
-                LayerSpec::BatchNorm,
-                LayerSpec::Activation { activation: Activation::Relu },
-            ]
-        };
-        [hidden(256), hidden(512)].concat()
+        batchnorm_generator([256, 512])
     } else {
         vec![linear(256, Activation::Relu), linear(512, Activation::Relu)]
     }
@@ -110,6 +119,8 @@ impl Config {
             momentum_ramp: None,
             real_labels: RealLabels::Soft { lo: 0.9, hi: 1.0 },
             order: Order::GeneratorFirst,
+            ema: None,
+            validation_images: 0,
         };
         Some(match name {
             "seed" => seed,
@@ -124,6 +135,15 @@ impl Config {
                 epochs: 10,
                 optimizer_g: OptimizerConfig::adam(2e-4, 0.5),
                 optimizer_d: OptimizerConfig::adam(2e-4, 0.5),
+                ..seed
+            },
+            "quality" => Config {
+                epochs: 20,
+                generator: batchnorm_generator([1200, 1200]),
+                optimizer_g: OptimizerConfig::adam(2e-4, 0.5),
+                optimizer_d: OptimizerConfig::adam(2e-4, 0.5),
+                ema: Some(0.999),
+                validation_images: 10_000,
                 ..seed
             },
             "paper" => {

@@ -39,6 +39,8 @@ pub struct Gan {
     pub shapes: Shapes,
     pub graph: Graph,
     pub generator: Network,
+    /// The moving average of G's weights, where the configuration keeps one.
+    pub average: Option<Network>,
     pub discriminator: Network,
     pub optimizer_g: Optimizer,
     pub optimizer_d: Optimizer,
@@ -125,14 +127,27 @@ impl Gan {
                 train_step.extend(g_step);
             }
         }
+        // The average follows G after both updates; decay 0 copies the batch-norm statistics.
+        let average = config.ema.map(|decay| {
+            let average = Network::new(&mut graph, "G.ema", 3, config.z_dim, &g_specs, config.generator_init);
+            for (g, a) in generator.params().iter().zip(average.params()) {
+                train_step.push(Op::Ema { decay, param: g.value, average: a.value });
+            }
+            for (g, a) in generator.buffers().into_iter().zip(average.buffers()) {
+                train_step.push(Op::Ema { decay: 0.0, param: g, average: a });
+            }
+            average
+        });
         train_step.push(Op::Advance);
 
         let sample_noise = graph.tensor("samples.z", &[shapes.samples, config.z_dim]);
-        let sampled = generator.apply(&mut graph, sample_noise, None, Mode::Eval, false, false, 2);
+        let sampled =
+            average.as_ref().unwrap_or(&generator).apply(&mut graph, sample_noise, None, Mode::Eval, false, false, 2);
         Gan {
             config: config.clone(),
             shapes,
             generator,
+            average,
             discriminator,
             optimizer_g,
             optimizer_d,
@@ -157,6 +172,13 @@ impl Gan {
         let mut rng = StdRng::seed_from_u64(self.config.seed as u64);
         let mut f32s = self.generator.initial_values(&self.graph, &mut rng);
         f32s.extend(self.discriminator.initial_values(&self.graph, &mut rng));
+        // The average starts as G (tensors absent from G's list, such as biases at zero, stay zero).
+        if let Some(average) = &self.average {
+            let copies: Vec<(Id, Vec<f32>)> = state_pairs(&self.generator, average)
+                .filter_map(|(g, a)| f32s.iter().find(|(id, _)| *id == g).map(|(_, v)| (a, v.clone())))
+                .collect();
+            f32s.extend(copies);
+        }
         let b = self.config.batch;
         f32s.push((self.g_targets, vec![1.0; b]));
         if self.real_targets.is_none() {
@@ -179,7 +201,7 @@ impl Gan {
     /// optimizer state.
     pub fn state_tensors(&self) -> Vec<Id> {
         let mut ids = vec![crate::graph::CLOCK];
-        for network in [&self.generator, &self.discriminator] {
+        for network in [Some(&self.generator), self.average.as_ref(), Some(&self.discriminator)].into_iter().flatten() {
             ids.extend(network.params().iter().map(|p| p.value));
             ids.extend(network.buffers());
         }
@@ -190,6 +212,18 @@ impl Gan {
         ids
     }
 
+    /// The generator that is sampled and shipped: the average of G where there is one, and its
+    /// tensors paired with G's own (parameters, then running statistics).
+    pub fn shipped_generator(&self) -> Vec<(Id, Id)> {
+        match &self.average {
+            Some(average) => state_pairs(&self.generator, average).collect(),
+            None => {
+                let g = &self.generator;
+                g.params().iter().map(|p| p.value).chain(g.buffers()).map(|id| (id, id)).collect()
+            }
+        }
+    }
+
     /// The momentum of the SGD optimizers in `epoch` (0-based), where the configuration ramps it.
     pub fn momentum(&self, epoch: usize) -> Option<f32> {
         let ramp = self.config.momentum_ramp?;
@@ -197,6 +231,13 @@ impl Gan {
         let progress = (epoch as f32 / (ramp.epochs.max(2) - 1) as f32).min(1.0);
         Some(ramp.start + (ramp.end - ramp.start) * progress)
     }
+}
+
+/// The state tensors of two networks of one architecture, side by side: parameters, then running
+/// statistics.
+fn state_pairs<'a>(a: &'a Network, b: &'a Network) -> impl Iterator<Item = (Id, Id)> + 'a {
+    let params = a.params().into_iter().zip(b.params()).map(|(p, q)| (p.value, q.value));
+    params.chain(a.buffers().into_iter().zip(b.buffers()))
 }
 
 /// The discriminator's pass, its BCE against `target` (loss kept in `losses`), the backward pass,

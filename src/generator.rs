@@ -106,10 +106,14 @@ impl Generator {
         if let Err(why) = architecture.check() {
             bail!("{}: the architecture in its metadata has {why}", loaded.path.display());
         }
+        // A checkpoint of a run that keeps an average of G holds it as G.ema.*: that is what it ships.
+        let averaged = loaded.metadata.contains_key("config")
+            && loaded.metadata_json::<Config>("config").is_ok_and(|c| c.ema.is_some());
         let (mut generator, network) = Self::build(architecture, count);
         for id in network.params().iter().map(|p| p.value).chain(network.buffers()) {
             let info = &generator.graph.tensors[id];
-            match loaded.get(&info.name, &info.shape)? {
+            let name = if averaged { info.name.replacen("G.", "G.ema.", 1) } else { info.name.clone() };
+            match loaded.get(&name, &info.shape)? {
                 Values::F32(v) => generator.weights.f32s.push((id, v.clone())),
                 Values::U32(_) => bail!("{}: {} should hold f32 values", loaded.path.display(), info.name),
             }

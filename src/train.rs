@@ -13,9 +13,10 @@ use anyhow::{Context, bail, ensure};
 use image::GrayImage;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::checkpoint::{self, Stored, Values};
+use crate::checkpoint::{self, Loaded, Stored, Values};
 use crate::config::Config;
 use crate::data::Split;
+use crate::eval::quick::{self, QuickEval, Score};
 use crate::gan::{Gan, Shapes, epoch_order};
 use crate::generator::{Generator, GeneratorArchitecture};
 use crate::gpu::Gpu;
@@ -27,6 +28,9 @@ use crate::ops::batch::pack_pixels;
 pub const SAMPLES: usize = 100;
 pub const CHECKPOINT: &str = "checkpoint.safetensors";
 pub const GENERATOR: &str = "generator.safetensors";
+/// The generator with the best validation Parzen estimate so far.
+pub const BEST: &str = "best.safetensors";
+pub const METRICS: &str = "metrics.csv";
 
 /// How to run, beyond the configuration.
 #[derive(Clone, Debug)]
@@ -83,6 +87,16 @@ pub struct Trainer<'a> {
     pub losses: Vec<(u64, f32, f32)>,
     /// Steps whose losses have been read back.
     read_to: u64,
+    /// Scores G every `every` epochs, where the run holds out images for it.
+    scoring: Option<Scoring>,
+}
+
+struct Scoring {
+    quick: QuickEval,
+    every: usize,
+    /// The best validation Parzen estimate so far (the one `best.safetensors` has).
+    best: Option<f64>,
+    latest: Option<Score>,
 }
 
 impl<'a> Trainer<'a> {
@@ -112,6 +126,7 @@ impl<'a> Trainer<'a> {
             step: 0,
             losses: Vec::new(),
             read_to: 0,
+            scoring: None,
         };
         if resume {
             trainer.restore()?;
@@ -121,6 +136,31 @@ impl<'a> Trainer<'a> {
             fs::write(trainer.path("losses.csv"), "step,d_loss,g_loss\n").context("cannot write losses.csv")?;
         }
         Ok(trainer)
+    }
+
+    /// Scores G every `every` epochs with `quick`: `metrics.csv` and `best.safetensors`. Call before
+    /// [`Trainer::run`]; a resumed run keeps the rows and the best score up to its checkpoint.
+    pub fn score_every(&mut self, every: usize, quick: QuickEval) -> anyhow::Result<()> {
+        ensure!(every > 0, "--eval-every must be at least 1 epoch");
+        let mut kept = format!("{}\n", quick::CSV_HEADER);
+        let mut best = None;
+        if self.step > 0 {
+            let csv = fs::read_to_string(self.path(METRICS)).unwrap_or_default();
+            for line in csv.lines().skip(1) {
+                let fields: Vec<&str> = line.split(',').collect();
+                if let [_, step, parzen, ..] = fields[..]
+                    && let (Ok(step), Ok(parzen)) = (step.parse::<u64>(), parzen.parse::<f64>())
+                    && step <= self.step
+                {
+                    best = Some(best.map_or(parzen, |b: f64| b.max(parzen)));
+                    kept.push_str(line);
+                    kept.push('\n');
+                }
+            }
+        }
+        fs::write(self.path(METRICS), kept).with_context(|| format!("cannot write {METRICS}"))?;
+        self.scoring = Some(Scoring { quick, every, best, latest: None });
+        Ok(())
     }
 
     fn path(&self, name: &str) -> PathBuf {
@@ -155,10 +195,12 @@ impl<'a> Trainer<'a> {
                 self.read_losses()?;
                 let rate = (self.step - started.1) as f64 * config.batch as f64 / started.0.elapsed().as_secs_f64();
                 let (_, d, g) = self.losses.last().copied().unwrap_or_default();
+                let score = self.scoring.as_ref().and_then(|s| s.latest.as_ref()).map(|s| format!(", {}", s.brief()));
                 bar.set_message(format!(
-                    "epoch {}/{}, {rate:.0} samples/s, D {d:.3}, G {g:.3}",
+                    "epoch {}/{}, {rate:.0} samples/s, D {d:.3}, G {g:.3}{}",
                     epoch + 1,
-                    config.epochs
+                    config.epochs,
+                    score.unwrap_or_default()
                 ));
                 bar.set_position(self.step);
             }
@@ -224,11 +266,67 @@ impl<'a> Trainer<'a> {
         let grid = self.sample_grid()?;
         let path = self.path(&format!("samples/epoch_{:03}.png", epoch + 1));
         grid.save(&path).with_context(|| format!("cannot write {}", path.display()))?;
+        // Scored before the checkpoint: a run stopped in between redoes the epoch, and its score.
+        self.score(epoch)?;
         self.save_checkpoint()?;
         let d: Vec<(u64, f32)> = self.losses.iter().map(|l| (l.0, l.1)).collect();
         let g: Vec<(u64, f32)> = self.losses.iter().map(|l| (l.0, l.2)).collect();
-        crate::plot::losses(&d, &g).save(self.path("losses.png")).context("cannot write losses.png")?;
+        crate::plot::losses(&d, &g, self.steps_per_epoch)?
+            .save(self.path("losses.png"))
+            .context("cannot write losses.png")?;
         Ok(())
+    }
+
+    /// Scores G after `epoch` (0-based) where this epoch is due; keeps `best.safetensors`.
+    fn score(&mut self, epoch: usize) -> anyhow::Result<()> {
+        let Some(scoring) = &self.scoring else { return Ok(()) };
+        if !(epoch + 1).is_multiple_of(scoring.every) {
+            return Ok(());
+        }
+        let (tensors, metadata) = self.shipped_generator()?;
+        let loaded = Loaded {
+            path: PathBuf::from("the generator in training"),
+            tensors: tensors.iter().cloned().collect(),
+            metadata: metadata.clone(),
+        };
+        let generator = Generator::from_loaded(&loaded, quick::SAMPLES)?;
+        let score = scoring.quick.score(self.gpu, &generator)?;
+        let mut csv = fs::OpenOptions::new()
+            .append(true)
+            .open(self.path(METRICS))
+            .with_context(|| format!("cannot append to {METRICS}"))?;
+        writeln!(csv, "{},{},{}", epoch + 1, self.step, score.csv())?;
+        let improved = scoring.best.is_none_or(|best| score.parzen.mean > best);
+        if improved {
+            let mut metadata = metadata;
+            metadata.insert("validation_parzen".into(), score.parzen.mean.to_string());
+            metadata.insert("epoch".into(), (epoch + 1).to_string());
+            checkpoint::save(&self.path(BEST), &tensors, metadata)?;
+        }
+        let scoring = self.scoring.as_mut().expect("checked above");
+        if improved {
+            scoring.best = Some(score.parzen.mean);
+        }
+        scoring.latest = Some(score);
+        self.plot_metrics()
+    }
+
+    /// `metrics.png`: each score of `metrics.csv` against the epoch (class figures where present).
+    fn plot_metrics(&self) -> anyhow::Result<()> {
+        let csv = fs::read_to_string(self.path(METRICS)).with_context(|| format!("cannot read {METRICS}"))?;
+        let rows: Vec<Vec<&str>> = csv.lines().skip(1).map(|l| l.split(',').collect()).collect();
+        let column = |index: usize| -> Vec<(f64, f64)> {
+            rows.iter().filter_map(|r| Some((r.first()?.parse().ok()?, r.get(index)?.parse().ok()?))).collect()
+        };
+        let panels: Vec<(&str, Vec<(f64, f64)>)> = [
+            ("validation Parzen log-likelihood (1,000 samples)", column(2)),
+            ("Fréchet distance to held-out images", column(8)),
+            ("classifier inception score", column(7)),
+        ]
+        .into_iter()
+        .filter(|(_, points)| !points.is_empty())
+        .collect();
+        crate::plot::curves(&panels)?.save(self.path("metrics.png")).context("cannot write metrics.png")
     }
 
     fn finish(&mut self) -> anyhow::Result<()> {
@@ -326,8 +424,20 @@ impl<'a> Trainer<'a> {
     /// `generator.safetensors`: G's parameters and running statistics, with the architecture in the
     /// metadata so that `generate` and the browser can rebuild G from this file alone.
     pub fn export_generator(&self) -> anyhow::Result<()> {
-        let g = &self.gan.generator;
-        let tensors = self.named(g.params().iter().map(|p| p.value).chain(g.buffers()))?;
+        let (tensors, metadata) = self.shipped_generator()?;
+        checkpoint::save(&self.path(GENERATOR), &tensors, metadata)?;
+        Ok(())
+    }
+
+    /// The tensors and metadata of a generator file: G's weights, or their average where the run
+    /// keeps one, under G's own names.
+    fn shipped_generator(&self) -> anyhow::Result<(Vec<(String, Stored)>, HashMap<String, String>)> {
+        let tensors = self
+            .gan
+            .shipped_generator()
+            .into_iter()
+            .map(|(g, shipped)| Ok((self.gan.graph.tensors[g].name.clone(), self.stored(shipped)?)))
+            .collect::<anyhow::Result<Vec<_>>>()?;
         let architecture = GeneratorArchitecture {
             z_dim: self.gan.config.z_dim,
             pixels: self.gan.shapes.pixels,
@@ -340,7 +450,6 @@ impl<'a> Trainer<'a> {
             ("preset".to_string(), self.gan.config.preset.clone()),
             ("step".to_string(), self.step.to_string()),
         ]);
-        checkpoint::save(&self.path(GENERATOR), &tensors, metadata)?;
-        Ok(())
+        Ok((tensors, metadata))
     }
 }

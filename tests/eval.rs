@@ -144,3 +144,68 @@ fn evaluator_reference_rows_order_as_expected() {
     );
     assert!(real.classes.classes_covered == 10 && real.classes.kl_from_uniform < 0.15, "{:?}", real.classes);
 }
+
+/// A .npy file (format 1.0) with this dtype description, shape and raw little-endian data.
+fn npy_file(dir: &std::path::Path, name: &str, descr: &str, shape: &str, data: &[u8]) -> std::path::PathBuf {
+    let header = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
+    let header = format!("{header:<width$}\n", width = (10 + header.len() + 1).next_multiple_of(64) - 11);
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend((header.len() as u16).to_le_bytes());
+    bytes.extend(header.as_bytes());
+    bytes.extend(data);
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+#[test]
+fn samples_files_are_read_as_written_by_numpy() {
+    use gan_wgpu::eval::read_samples;
+    let dir = tempfile::tempdir().unwrap();
+    let values: Vec<f32> = (0..3 * 16).map(|i| i as f32 / 47.0).collect();
+    // What `generate` writes (float32, N×pixels) reads back exactly.
+    let f32_path = dir.path().join("f32.npy");
+    std::fs::write(&f32_path, gan_wgpu::generator::npy(&values, 3, 16)).unwrap();
+    assert_eq!(read_samples(&f32_path, 16).unwrap(), values);
+    // float64 and N×4×4 images are accepted too.
+    let f64_bytes: Vec<u8> = values.iter().flat_map(|&v| (v as f64).to_le_bytes()).collect();
+    let f64_path = npy_file(dir.path(), "f64.npy", "<f8", "(3, 4, 4)", &f64_bytes);
+    assert_eq!(read_samples(&f64_path, 16).unwrap(), values);
+}
+
+#[test]
+fn bad_samples_files_are_named_with_the_problem() {
+    use gan_wgpu::eval::read_samples;
+    let dir = tempfile::tempdir().unwrap();
+    let error = |path: &std::path::Path| format!("{:#}", read_samples(path, 16).unwrap_err());
+    let f32s = |values: &[f32]| values.iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<u8>>();
+
+    let shape = npy_file(dir.path(), "shape.npy", "<f4", "(2, 15)", &f32s(&[0.5; 30]));
+    let message = error(&shape);
+    assert!(message.contains("shape.npy") && message.contains("[2, 15]") && message.contains("N×16"), "{message}");
+
+    let ints = npy_file(dir.path(), "ints.npy", "<i4", "(2, 16)", &[0; 128]);
+    let message = error(&ints);
+    assert!(message.contains("ints.npy") && message.contains("<i4") && message.contains("float32"), "{message}");
+
+    let mut outside = vec![0.5; 32];
+    outside[21] = 1.5;
+    let range = npy_file(dir.path(), "range.npy", "<f4", "(2, 16)", &f32s(&outside));
+    let message = error(&range);
+    assert!(
+        message.contains("range.npy") && message.contains("1.5") && message.contains("image 1, pixel 5"),
+        "{message}"
+    );
+
+    let truncated = npy_file(dir.path(), "truncated.npy", "<f4", "(2, 16)", &f32s(&[0.5; 20]));
+    let message = error(&truncated);
+    assert!(message.contains("truncated.npy") && message.contains("truncated"), "{message}");
+
+    let text = dir.path().join("text.npy");
+    std::fs::write(&text, "not numpy").unwrap();
+    let message = error(&text);
+    assert!(message.contains("text.npy is not a .npy file"), "{message}");
+
+    let missing = dir.path().join("missing.npy");
+    assert!(error(&missing).contains("cannot read"), "{}", error(&missing));
+}

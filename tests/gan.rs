@@ -67,6 +67,10 @@ fn check_preset(config: &Config) {
     let mut checked: Vec<Id> =
         [gan.generator.params(), gan.discriminator.params()].concat().iter().map(|p| p.value).collect();
     checked.extend(gan.generator.buffers());
+    // The moving average of G, where the preset keeps one: it is what the samples come from.
+    if let Some(average) = &gan.average {
+        checked.extend(average.params().iter().map(|p| p.value).chain(average.buffers()));
+    }
     checked.extend([gan.g_losses, gan.d_losses, gan.samples]);
     for id in checked {
         let name = &gan.graph.tensors[id].name;

@@ -12,7 +12,16 @@ mod common;
 
 /// The tuned preset at a width that trains in seconds on a software adapter.
 fn small_config(dir: &Path) -> PathBuf {
-    let mut config = Config::preset("tuned").unwrap();
+    small("tuned", dir)
+}
+
+/// A preset at a width that trains in seconds on a software adapter, written as a config file.
+fn small(preset: &str, dir: &Path) -> PathBuf {
+    let mut config = Config::preset(preset).unwrap();
+    if config.validation_images > 0 {
+        // Enough held-out images for the quick score (1,000 choose σ, the rest are scored).
+        config.validation_images = 1_200;
+    }
     for spec in config.generator.iter_mut().chain(config.discriminator.iter_mut()) {
         match spec {
             LayerSpec::Linear { outputs, .. } => *outputs = 32,
@@ -21,7 +30,7 @@ fn small_config(dir: &Path) -> PathBuf {
         }
     }
     config.batch = 16;
-    let path = dir.join("small.json");
+    let path = dir.join(format!("small-{preset}.json"));
     std::fs::write(&path, serde_json::to_string(&config).unwrap()).unwrap();
     path
 }
@@ -111,6 +120,42 @@ fn a_resumed_run_ends_with_the_same_weights() {
 }
 
 #[test]
+fn scores_during_training_resume_exactly_and_the_average_is_shipped() {
+    if skip_gpu() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let config = small("quality", dir.path());
+    let (straight, split) = (dir.path().join("straight"), dir.path().join("split"));
+    let config = config.to_str().unwrap();
+    ok(train(&["--config", config, "--epochs", "2", "--out", straight.to_str().unwrap()]));
+    ok(train(&["--config", config, "--epochs", "1", "--out", split.to_str().unwrap()]));
+    ok(train(&["--resume", "--epochs", "2", "--out", split.to_str().unwrap()]));
+    for file in ["checkpoint.safetensors", "generator.safetensors", "best.safetensors"] {
+        assert_eq!(tensors(&straight.join(file)), tensors(&split.join(file)), "{file}");
+    }
+    let metrics = std::fs::read_to_string(straight.join("metrics.csv")).unwrap();
+    assert_eq!(metrics, std::fs::read_to_string(split.join("metrics.csv")).unwrap());
+    let rows: Vec<Vec<&str>> = metrics.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.iter().map(|r| r[0]).collect::<Vec<_>>(), ["1", "2"], "a score per epoch:\n{metrics}");
+    assert!(rows.iter().all(|r| r[2].parse::<f64>().unwrap().is_finite()), "{metrics}");
+    assert!(straight.join("metrics.png").is_file());
+    // best.safetensors is the generator of the epoch with the higher score.
+    let best_epoch = if rows[1][2].parse::<f64>().unwrap() > rows[0][2].parse::<f64>().unwrap() { "2" } else { "1" };
+    assert_eq!(checkpoint::load(&straight.join("best.safetensors")).unwrap().metadata["epoch"], best_epoch);
+    // The shipped generator is the moving average of G (G.ema.* in the checkpoint), not G itself.
+    let checkpoint = checkpoint::load(&straight.join("checkpoint.safetensors")).unwrap();
+    let generator = checkpoint::load(&straight.join("generator.safetensors")).unwrap();
+    for (name, stored) in &generator.tensors {
+        let average = &checkpoint.tensors[&name.replacen("G.", "G.ema.", 1)];
+        assert_eq!(stored, average, "{name} is not the average's");
+        if !name.ends_with("running") {
+            assert_ne!(stored, &checkpoint.tensors[name], "{name}: the average equals G after 8 steps");
+        }
+    }
+}
+
+#[test]
 fn bad_flags_fail_before_any_gpu_work() {
     let dir = tempfile::tempdir().unwrap();
     let stderr = |o: Output| {
@@ -127,6 +172,10 @@ fn bad_flags_fail_before_any_gpu_work() {
     std::fs::write(&file, "").unwrap();
     assert!(stderr(train(&["--out", file.join("run").to_str().unwrap()])).contains("cannot create the run directory"));
     assert!(stderr(train(&["--resume", "--out", dir.path().to_str().unwrap()])).contains("no config.json"));
+    assert!(stderr(train(&["--eval-every", "0"])).contains("--eval-every"));
+    let no_held_out = small_config(dir.path());
+    let message = stderr(train(&["--config", no_held_out.to_str().unwrap(), "--eval-every", "1"]));
+    assert!(message.contains("--eval-every") && message.contains("holds out none"), "{message}");
     let bad_config = dir.path().join("bad.json");
     std::fs::write(&bad_config, "{\"preset\": 1}").unwrap();
     assert!(stderr(train(&["--config", bad_config.to_str().unwrap()])).contains("not a valid configuration"));
@@ -237,4 +286,35 @@ fn ctrl_c_finishes_the_step_saves_and_the_run_resumes() {
     let resumed = ok(train(&["--resume", "--epochs", &(step / 4 + 2).to_string(), "--out", out.to_str().unwrap()]));
     assert!(String::from_utf8_lossy(&resumed.stderr).contains("done"));
     assert!(out.join("generator.safetensors").is_file());
+}
+
+#[test]
+fn a_finished_run_is_never_overwritten_and_resume_without_a_checkpoint_says_why() {
+    if skip_gpu() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let config = small_config(dir.path());
+    let out = dir.path().join("run");
+    let (config, run) = (config.to_str().unwrap(), out.to_str().unwrap());
+    ok(train(&["--config", config, "--epochs", "1", "--out", run]));
+    let saved = std::fs::read(out.join("generator.safetensors")).unwrap();
+    let again = train(&["--config", config, "--epochs", "1", "--out", run]);
+    assert!(!again.status.success());
+    let message = String::from_utf8_lossy(&again.stderr);
+    assert!(
+        message.contains(&format!("{run} already holds a run"))
+            && message.contains("--resume")
+            && message.contains("--overwrite"),
+        "{message}"
+    );
+    assert_eq!(std::fs::read(out.join("generator.safetensors")).unwrap(), saved, "the finished run was touched");
+    ok(train(&["--config", config, "--epochs", "1", "--out", run, "--overwrite"]));
+
+    // A run that stopped before its first checkpoint: its config.json is there, no checkpoint.
+    std::fs::remove_file(out.join("checkpoint.safetensors")).unwrap();
+    let resumed = train(&["--resume", "--out", run]);
+    assert!(!resumed.status.success());
+    let message = String::from_utf8_lossy(&resumed.stderr);
+    assert!(message.contains("no checkpoint yet") && message.contains("--overwrite"), "{message}");
 }

@@ -7,6 +7,9 @@ use clap::{Parser, Subcommand};
 use gan_wgpu::data::{self, DatasetSpec, LoadOptions};
 use gan_wgpu::eval::EvalOptions;
 
+/// The generator the project ships, relative to the repository root.
+const SHIPPED_GENERATOR: &str = "models/generator.safetensors";
+
 #[derive(Parser)]
 #[command(version, about = "gan-wgpu tools (training itself is `cargo run --release --bin train`)")]
 struct Cli {
@@ -35,8 +38,9 @@ enum Command {
     },
     /// Generate digits from generator.safetensors (or a checkpoint): a PNG grid and the raw samples.
     Generate {
-        /// generator.safetensors from a run (or its checkpoint.safetensors).
-        #[arg(long)]
+        /// generator.safetensors from a run (or its checkpoint.safetensors); default: the generator
+        /// the project ships, models/generator.safetensors.
+        #[arg(long, default_value = SHIPPED_GENERATOR)]
         weights: PathBuf,
         /// The same seed gives the same noise, here and in the browser.
         #[arg(long, default_value_t = 0)]
@@ -50,21 +54,26 @@ enum Command {
         #[arg(long, default_value = "samples.npy")]
         npy: PathBuf,
     },
-    /// Measure a generator: the paper's Parzen log-likelihood, classifier metrics, Fréchet distance
-    /// and a memorisation check, with reference rows; writes eval.json and eval.md.
+    /// Measure a generator, or samples made elsewhere: the paper's Parzen log-likelihood, classifier
+    /// metrics, Fréchet distance and a memorisation check, with reference rows; writes eval.json and
+    /// eval.md.
     Eval {
         /// generator.safetensors from a run (or its checkpoint.safetensors).
-        #[arg(long)]
-        weights: PathBuf,
+        #[arg(long, required_unless_present = "samples")]
+        weights: Option<PathBuf>,
+        /// Score these images instead of a generator's: a .npy array of N×784 float32 (or float64)
+        /// values in [0, 1], such as PyTorch's output.
+        #[arg(long, conflicts_with = "weights")]
+        samples: Option<PathBuf>,
         /// The digit classifier; trained on MNIST and saved here first when the file does not exist.
         #[arg(long, default_value = "runs/classifier-mnist.safetensors")]
         classifier: PathBuf,
         /// Directory holding MNIST's four IDX files; default: as `preview`.
         #[arg(long)]
         data_dir: Option<PathBuf>,
-        /// Generated samples (the paper uses 10,000).
+        /// Samples to generate (the paper uses 10,000).
         #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(2..=60000))]
-        samples: u32,
+        count: u32,
         /// Samples whose nearest training image is searched for (a 60,000-image search each).
         #[arg(long, default_value_t = 1_000, value_parser = clap::value_parser!(u32).range(1..=10000))]
         memorisation: u32,
@@ -74,7 +83,7 @@ enum Command {
         /// Also measure real training images and an untrained generator, for scale.
         #[arg(long)]
         references: bool,
-        /// Where eval.json and eval.md go; default: beside the weights.
+        /// Where eval.json and eval.md go; default: beside the weights or the samples file.
         #[arg(long)]
         out: Option<PathBuf>,
     },
@@ -85,10 +94,15 @@ fn main() -> anyhow::Result<()> {
         Command::Adapters => adapters(),
         Command::Preview { dataset, data_dir, count, out } => preview(&dataset, data_dir, count as usize, &out),
         Command::Generate { weights, seed, count, out, npy } => generate(&weights, seed, count as usize, &out, &npy),
-        Command::Eval { weights, classifier, data_dir, samples, memorisation, seed, references, out } => {
+        Command::Eval { weights, samples, classifier, data_dir, count, memorisation, seed, references, out } => {
             let options =
-                EvalOptions { samples: samples as usize, memorisation: memorisation as usize, ..Default::default() };
-            eval(&weights, &classifier, data_dir, options, seed, references, out)
+                EvalOptions { samples: count as usize, memorisation: memorisation as usize, ..Default::default() };
+            let images = match (weights, samples) {
+                (Some(weights), _) => Images::Generator(weights),
+                (None, Some(samples)) => Images::File(samples),
+                (None, None) => unreachable!("clap requires --weights or --samples"),
+            };
+            eval(&images, &classifier, data_dir, options, seed, references, out)
         }
     }
 }
@@ -144,6 +158,11 @@ fn generate(
 ) -> anyhow::Result<()> {
     use gan_wgpu::generator::{self, Generator};
     check_png(out)?;
+    anyhow::ensure!(
+        weights.exists() || weights != std::path::Path::new(SHIPPED_GENERATOR),
+        "no --weights given, and the shipped generator {SHIPPED_GENERATOR} is not here: run from the \
+         repository root, or pass --weights FILE (a run's generator.safetensors)"
+    );
     let generator = Generator::load(weights, count)?;
     let gpu = gan_wgpu::gpu::Gpu::new_blocking()?;
     let started = std::time::Instant::now();
@@ -163,8 +182,22 @@ fn generate(
     Ok(())
 }
 
+/// What `eval` scores: a generator's samples, or images from a file.
+enum Images {
+    Generator(PathBuf),
+    File(PathBuf),
+}
+
+impl Images {
+    fn path(&self) -> &std::path::Path {
+        match self {
+            Images::Generator(path) | Images::File(path) => path,
+        }
+    }
+}
+
 fn eval(
-    weights: &std::path::Path,
+    images: &Images,
     classifier_path: &std::path::Path,
     data_dir: Option<PathBuf>,
     options: EvalOptions,
@@ -176,21 +209,33 @@ fn eval(
     use gan_wgpu::generator::Generator;
     let started = std::time::Instant::now();
     // Everything that can be wrong with the inputs is found before any GPU work.
-    let generator = Generator::load(weights, options.samples)?;
+    let path = images.path();
     let classifier = classifier_path.exists().then(|| Classifier::load(classifier_path)).transpose()?;
     let spec = DatasetSpec::mnist();
     let data = data::load(&spec, &LoadOptions::for_cli(&spec, data_dir))?;
-    if generator.architecture.pixels != data.train.size() {
-        anyhow::bail!(
-            "{} makes images of {} pixels; MNIST's have {}",
-            weights.display(),
-            generator.architecture.pixels,
-            data.train.size()
-        );
-    }
-    let out = out.unwrap_or_else(|| weights.parent().map(PathBuf::from).unwrap_or_default());
+    let pixels = data.train.size();
+    let (generator, file_samples) = match images {
+        Images::Generator(weights) => {
+            let generator = Generator::load(weights, options.samples)?;
+            if generator.architecture.pixels != pixels {
+                anyhow::bail!(
+                    "{} makes images of {} pixels; MNIST's have {pixels}",
+                    weights.display(),
+                    generator.architecture.pixels
+                );
+            }
+            (Some(generator), None)
+        }
+        Images::File(file) => (None, Some(eval::read_samples(file, pixels)?)),
+    };
+    // Reference rows have as many images as the row they stand beside.
+    let options = match &file_samples {
+        Some(samples) => EvalOptions { samples: samples.len() / pixels, ..options },
+        None => options,
+    };
+    let out = out.unwrap_or_else(|| path.parent().map(PathBuf::from).unwrap_or_default());
     let gpu = gan_wgpu::gpu::Gpu::new_blocking()?;
-    eprintln!("evaluating {} on {}", weights.display(), gpu.adapter);
+    eprintln!("evaluating {} on {}", path.display(), gpu.adapter);
     let classifier = match classifier {
         Some(c) => c,
         None => {
@@ -202,18 +247,30 @@ fn eval(
     };
     let evaluator = Evaluator::new(&gpu, &data, &classifier, options.clone())?;
     let mut rows = Vec::new();
-    let samples = pollster::block_on(generator.generate_gpu(&gpu, seed))?;
-    rows.push(evaluator.row(&weights.display().to_string(), &samples)?);
-    eprintln!("{}: done in {:.0} s", weights.display(), rows[0].seconds);
+    let samples = match (&generator, file_samples) {
+        (_, Some(samples)) => samples,
+        (Some(generator), None) => pollster::block_on(generator.generate_gpu(&gpu, seed))?,
+        (None, None) => unreachable!("either a generator or a file of samples"),
+    };
+    rows.push(evaluator.row(&path.display().to_string(), &samples)?);
+    eprintln!("{}: done in {:.0} s", path.display(), rows[0].seconds);
     if references {
         let real = data.train.subset(0..options.samples.min(data.train.count)).to_f32();
         rows.push(evaluator.row("real training images", &real)?);
-        let untrained = Generator::untrained(generator.architecture.clone(), options.samples, seed);
-        let samples = pollster::block_on(untrained.generate_gpu(&gpu, seed))?;
-        rows.push(evaluator.row("untrained generator", &samples)?);
+        // An untrained generator needs an architecture: the one being scored, where there is one.
+        if let Some(generator) = &generator {
+            let untrained = Generator::untrained(generator.architecture.clone(), options.samples, seed);
+            let samples = pollster::block_on(untrained.generate_gpu(&gpu, seed))?;
+            rows.push(evaluator.row("untrained generator", &samples)?);
+        }
     }
+    let (generator_key, samples_key) = match images {
+        Images::Generator(p) => (Some(p.display().to_string()), None),
+        Images::File(p) => (None, Some(p.display().to_string())),
+    };
     let report = serde_json::json!({
-        "generator": weights.display().to_string(),
+        "generator": generator_key,
+        "samples_file": samples_key,
         "adapter": gpu.adapter.to_string(),
         "seed": seed,
         "samples": options.samples,
@@ -230,10 +287,14 @@ fn eval(
     data::write_atomically(&json, serde_json::to_string_pretty(&report)?.as_bytes())?;
     let table = eval::summary(&rows);
     let text = format!(
-        "{table}\nClassifier: {:.2}% test accuracy. {} samples (seed {seed}); Parzen σ chosen on {} validation \
+        "{table}\nClassifier: {:.2}% test accuracy. {} samples ({}); Parzen σ chosen on {} validation \
          images; nearest training image searched for {} images. {:.0} s on {}.\n",
         100.0 * classifier.test_accuracy,
         options.samples,
+        match images {
+            Images::Generator(_) => format!("seed {seed}"),
+            Images::File(p) => format!("from {}", p.display()),
+        },
         options.validation,
         options.memorisation,
         started.elapsed().as_secs_f64(),

@@ -8,6 +8,8 @@ use anyhow::{Context, bail};
 use clap::Parser;
 use gan_wgpu::config::{Config, PRESETS};
 use gan_wgpu::data::{self, DatasetSpec, LoadOptions};
+use gan_wgpu::eval::classifier::Classifier;
+use gan_wgpu::eval::quick::QuickEval;
 use gan_wgpu::gpu::Gpu;
 use gan_wgpu::train::{self, RunOptions, Trainer};
 
@@ -15,8 +17,8 @@ use gan_wgpu::train::{self, RunOptions, Trainer};
 #[derive(Parser, Debug)]
 #[command(version)]
 struct Args {
-    /// Configuration to start from: seed-baseline, seed, paper or tuned (see README.md).
-    #[arg(long, default_value = "tuned", value_parser = PRESETS)]
+    /// Configuration to start from: seed-baseline, seed, paper, tuned or quality (see README.md).
+    #[arg(long, default_value = "quality", value_parser = PRESETS)]
     preset: String,
     /// A JSON configuration file (as written to a run's config.json); replaces --preset.
     #[arg(long, conflicts_with = "preset")]
@@ -34,6 +36,9 @@ struct Args {
     /// Continue the run in --out from its checkpoint.
     #[arg(long)]
     resume: bool,
+    /// Start afresh in an --out that already holds a run, replacing it.
+    #[arg(long, conflicts_with = "resume")]
+    overwrite: bool,
     #[arg(long, default_value = "mnist", value_parser = ["mnist", "fashion-mnist"])]
     dataset: String,
     /// Directory with the four IDX files (default: MNIST_DIR, the cache, the vendored copy, a download).
@@ -45,6 +50,14 @@ struct Args {
     /// Steps between loss read-backs.
     #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=100000))]
     log_every: u32,
+    /// Score G every N epochs on the held-out images (quick Parzen estimate; class figures and
+    /// Fréchet distance where --classifier exists): metrics.csv, best.safetensors. Default: every
+    /// epoch where the configuration holds out images (the quality preset), else never.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    eval_every: Option<u32>,
+    /// The digit classifier that --eval-every uses where the file exists (`gan-wgpu eval` trains it).
+    #[arg(long, default_value = "runs/classifier-mnist.safetensors")]
+    classifier: PathBuf,
     /// No progress bar.
     #[arg(long)]
     quiet: bool,
@@ -91,9 +104,42 @@ fn main() -> anyhow::Result<()> {
         config(&args)?
     };
     let out = if args.out.is_none() && !args.resume { default_out(&config.preset) } else { out };
+    let checkpoint = out.join(train::CHECKPOINT);
+    if !args.resume && !args.overwrite && (checkpoint.exists() || out.join("config.json").exists()) {
+        bail!(
+            "{} already holds a run: continue it with `train --out {0} --resume`, start another with a new \
+             --out DIR, or replace it with --overwrite",
+            out.display()
+        );
+    }
+    if args.resume && !checkpoint.exists() {
+        bail!(
+            "--resume: {} has a run but no checkpoint yet (one is written at the end of each epoch and on \
+             Ctrl-C; this run stopped before either). Start it again with --overwrite",
+            out.display()
+        );
+    }
 
     let spec = DatasetSpec::named(&args.dataset).expect("clap checks dataset names");
     let mut dataset = data::load(&spec, &LoadOptions::for_cli(&spec, args.data_dir.clone()))?;
+    let held_out = config.validation_images;
+    anyhow::ensure!(
+        held_out < dataset.train.count,
+        "the configuration holds out {held_out} validation images, but {} has only {} training images",
+        spec.name,
+        dataset.train.count
+    );
+    let eval_every = match (args.eval_every, held_out) {
+        (Some(_), 0) => bail!(
+            "--eval-every scores G on held-out training images, and this configuration holds out none \
+             (validation_images in its config.json; the quality preset holds out 10,000)"
+        ),
+        (Some(every), _) => Some(every as usize),
+        (None, 0) => None,
+        (None, _) => Some(1),
+    };
+    let held_out_images = dataset.train.subset(dataset.train.count - held_out..dataset.train.count).to_f32();
+    dataset.train.count -= held_out;
     if let Some(limit) = args.limit {
         let train = &mut dataset.train;
         train.count = train.count.min(limit as usize);
@@ -125,6 +171,20 @@ fn main() -> anyhow::Result<()> {
 
     let options = RunOptions { out: out.clone(), log_every: args.log_every as usize, progress: !args.quiet, stop };
     let mut trainer = Trainer::new(&gpu, &config, &dataset.train, options, args.resume)?;
+    if let Some(every) = eval_every {
+        let classifier = match (args.dataset.as_str(), args.classifier.exists()) {
+            ("mnist", true) => Some(Classifier::load(&args.classifier)?),
+            _ => {
+                eprintln!(
+                    "no digit classifier at {} (gan-wgpu eval trains one): scoring the Parzen estimate only",
+                    args.classifier.display()
+                );
+                None
+            }
+        };
+        let pixels = dataset.train.size();
+        trainer.score_every(every, QuickEval::new(&gpu, &held_out_images, pixels, classifier)?)?;
+    }
     let started = std::time::Instant::now();
     let first_step = trainer.step;
     let finished = trainer.run()?;
