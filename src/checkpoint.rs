@@ -14,6 +14,8 @@ use crate::data::write_atomically;
 pub enum Values {
     F32(Vec<f32>),
     U32(Vec<u32>),
+    /// PyTorch's batch counters (`num_batches_tracked`), in files that PyTorch loads.
+    I64(Vec<i64>),
 }
 
 /// A tensor's shape and values.
@@ -58,6 +60,7 @@ pub fn save(
             let (dtype, bytes): (Dtype, &[u8]) = match &t.values {
                 Values::F32(v) => (Dtype::F32, bytemuck::cast_slice(v)),
                 Values::U32(v) => (Dtype::U32, bytemuck::cast_slice(v)),
+                Values::I64(v) => (Dtype::I64, bytemuck::cast_slice(v)),
             };
             TensorView::new(dtype, t.shape.clone(), bytes).map(|view| (name.clone(), view))
         })
@@ -67,7 +70,7 @@ pub fn save(
     write_atomically(path, &bytes).map_err(|e| unwritable(e.to_string()))
 }
 
-/// The tensors and metadata of a file written by [`save`] (or any safetensors file of f32/u32).
+/// The tensors and metadata of a file written by [`save`] (or any safetensors file of f32/u32/i64).
 pub struct Loaded {
     pub path: PathBuf,
     pub tensors: HashMap<String, Stored>,
@@ -90,7 +93,10 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Loaded, CheckpointError> {
         let values = match view.dtype() {
             Dtype::F32 => Values::F32(bytemuck::pod_collect_to_vec(view.data())),
             Dtype::U32 => Values::U32(bytemuck::pod_collect_to_vec(view.data())),
-            other => return Err(corrupt(format!("tensor {name:?} has dtype {other:?}; only F32 and U32 are used"))),
+            Dtype::I64 => Values::I64(bytemuck::pod_collect_to_vec(view.data())),
+            other => {
+                return Err(corrupt(format!("tensor {name:?} has dtype {other:?}; only F32, U32 and I64 are used")));
+            }
         };
         tensors.insert(name, Stored { shape: view.shape().to_vec(), values });
     }

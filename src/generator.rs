@@ -3,11 +3,13 @@
 
 use std::path::Path;
 
-use anyhow::{Context, bail};
+use std::collections::HashMap;
+
+use anyhow::{Context, bail, ensure};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
-use crate::checkpoint::{self, Loaded, Values};
+use crate::checkpoint::{self, Loaded, Stored, Values};
 use crate::config::{Config, Noise};
 use crate::gan::InitialValues;
 use crate::gpu::Gpu;
@@ -71,6 +73,21 @@ pub struct Generator {
     pub weights: InitialValues,
 }
 
+/// G's tensors under the project's names (`G.<layer>.<what>`) and layout, whichever way the file
+/// holds them: PyTorch's state_dict (exports, and files saved by PyTorch), the project's own names
+/// (exports written before the PyTorch layout), or a checkpoint (whose average of G, where the run
+/// keeps one, is what it ships).
+fn project_tensors(loaded: &Loaded, architecture: &GeneratorArchitecture) -> anyhow::Result<HashMap<String, Stored>> {
+    if crate::torch::is_torch_layout(loaded) {
+        return crate::torch::import(loaded, architecture);
+    }
+    let averaged = loaded.metadata.contains_key("config")
+        && loaded.metadata_json::<Config>("config").is_ok_and(|c| c.ema.is_some());
+    let prefix = if averaged { "G.ema." } else { "G." };
+    let names = loaded.tensors.iter().filter_map(|(name, stored)| Some((name.strip_prefix(prefix)?, stored)));
+    Ok(names.map(|(rest, stored)| (format!("G.{rest}"), stored.clone())).collect())
+}
+
 /// The architecture a file describes: a generator export's metadata, or a checkpoint's config.
 fn architecture(loaded: &Loaded) -> anyhow::Result<GeneratorArchitecture> {
     if loaded.metadata.get("format").map(String::as_str) == Some("gan-wgpu generator") {
@@ -89,8 +106,12 @@ fn architecture(loaded: &Loaded) -> anyhow::Result<GeneratorArchitecture> {
             noise: config.noise,
         });
     }
+    if crate::torch::is_torch_layout(loaded) {
+        return crate::torch::infer_architecture(loaded);
+    }
     bail!(
-        "{} is neither a gan-wgpu generator nor a checkpoint (no architecture in its metadata)",
+        "{} is neither a gan-wgpu generator, a checkpoint, nor a PyTorch state_dict of one (no architecture in \
+         its metadata, and names other than PyTorch's)",
         loaded.path.display()
     )
 }
@@ -106,17 +127,22 @@ impl Generator {
         if let Err(why) = architecture.check() {
             bail!("{}: the architecture in its metadata has {why}", loaded.path.display());
         }
-        // A checkpoint of a run that keeps an average of G holds it as G.ema.*: that is what it ships.
-        let averaged = loaded.metadata.contains_key("config")
-            && loaded.metadata_json::<Config>("config").is_ok_and(|c| c.ema.is_some());
         let (mut generator, network) = Self::build(architecture, count);
+        let mut weights = project_tensors(loaded, &generator.architecture)?;
         for id in network.params().iter().map(|p| p.value).chain(network.buffers()) {
             let info = &generator.graph.tensors[id];
-            let name = if averaged { info.name.replacen("G.", "G.ema.", 1) } else { info.name.clone() };
-            match loaded.get(&name, &info.shape)? {
-                Values::F32(v) => generator.weights.f32s.push((id, v.clone())),
-                Values::U32(_) => bail!("{}: {} should hold f32 values", loaded.path.display(), info.name),
-            }
+            let name = loaded.path.display();
+            let stored =
+                weights.remove(&info.name).with_context(|| format!("{name} has no tensor for {}", info.name))?;
+            ensure!(
+                stored.shape == info.shape,
+                "{name}: {} has shape {:?}, expected {:?}",
+                info.name,
+                stored.shape,
+                info.shape
+            );
+            let Values::F32(values) = stored.values else { bail!("{name}: {} should hold f32 values", info.name) };
+            generator.weights.f32s.push((id, values));
         }
         Ok(generator)
     }

@@ -19,6 +19,7 @@ pub mod optim;
 pub mod plot;
 pub mod rng;
 pub mod shaders;
+pub mod torch;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod train;
 #[cfg(target_arch = "wasm32")]

@@ -399,6 +399,7 @@ impl<'a> Trainer<'a> {
             match loaded.get(&info.name, &info.shape)? {
                 Values::F32(v) => self.state.write_f32(self.gpu, id, v),
                 Values::U32(v) => self.state.write_u32(self.gpu, id, v),
+                Values::I64(_) => bail!("{}: {} holds int64 values, not the run's", CHECKPOINT, info.name),
             }
         }
         self.step = loaded.metadata_json("step")?;
@@ -430,20 +431,21 @@ impl<'a> Trainer<'a> {
     }
 
     /// The tensors and metadata of a generator file: G's weights, or their average where the run
-    /// keeps one, under G's own names.
+    /// keeps one, under PyTorch's names and layout (see `torch.rs`), with the architecture.
     fn shipped_generator(&self) -> anyhow::Result<(Vec<(String, Stored)>, HashMap<String, String>)> {
         let tensors = self
             .gan
             .shipped_generator()
             .into_iter()
             .map(|(g, shipped)| Ok((self.gan.graph.tensors[g].name.clone(), self.stored(shipped)?)))
-            .collect::<anyhow::Result<Vec<_>>>()?;
+            .collect::<anyhow::Result<HashMap<_, _>>>()?;
         let architecture = GeneratorArchitecture {
             z_dim: self.gan.config.z_dim,
             pixels: self.gan.shapes.pixels,
             layers: self.gan.config.generator.clone(),
             noise: self.gan.config.noise,
         };
+        let tensors = crate::torch::export(&architecture, &tensors)?;
         let metadata = HashMap::from([
             ("format".to_string(), "gan-wgpu generator".to_string()),
             ("architecture".to_string(), serde_json::to_string(&architecture)?),

@@ -116,7 +116,7 @@ fn wrong_and_truncated_files_are_refused() {
     let plain = vec![("x".to_string(), Stored { shape: vec![1], values: Values::F32(vec![0.0]) })];
     checkpoint::save(&path, &plain, HashMap::new()).unwrap();
     let stderr = String::from_utf8_lossy(&generate(&path, dir.path(), "0").stderr).to_string();
-    assert!(stderr.contains("neither a gan-wgpu generator nor a checkpoint"), "{stderr}");
+    assert!(stderr.contains("neither a gan-wgpu generator, a checkpoint, nor a PyTorch state_dict"), "{stderr}");
 }
 
 #[test]
@@ -163,4 +163,84 @@ fn interpolation_runs_from_one_point_to_the_other() {
     assert_eq!(&path[..3], &a);
     assert_eq!(&path[12..], &b);
     assert_eq!(&path[6..9], &[0.5, 1.0, 0.0]);
+}
+
+/// An .npy file's f32 values (the fixtures are C-order float32).
+fn read_npy(path: &Path, width: usize) -> Vec<f32> {
+    gan_wgpu::data::read_npy_rows(path, width, "rows").unwrap()
+}
+
+#[test]
+fn a_generator_saved_by_pytorch_draws_what_pytorch_drew() {
+    let interop = interop_dir();
+    let weights = interop.join("torch_seed_generator.safetensors");
+    let z = read_npy(&interop.join("torch_seed_generator_z.npy"), 100);
+    let want = read_npy(&interop.join("torch_seed_generator_out.npy"), 784);
+    let generator = Generator::load(&weights, 16).unwrap();
+    // Names and shapes alone give the reference's architecture: ReLU between, sigmoid at the end.
+    let specs: Vec<String> = generator.architecture.layers.iter().map(|l| format!("{l:?}")).collect();
+    assert_eq!(specs.len(), 6, "{specs:?}");
+    assert_close("PyTorch's G on the CPU reference", &generator.run_cpu(&z), &want, 1e-5, 0.0);
+    if let Some(gpu) = gpu() {
+        let on_gpu = pollster::block_on(generator.run_gpu(gpu, &z)).unwrap();
+        assert_close("PyTorch's G on the GPU", &on_gpu, &want, 1e-5, 0.0);
+        // And through the command, with the noise from the file.
+        let dir = tempfile::tempdir().unwrap();
+        let output = Command::new(env!("CARGO_BIN_EXE_gan-wgpu"))
+            .args(["generate", "--weights"])
+            .arg(&weights)
+            .arg("--z")
+            .arg(interop.join("torch_seed_generator_z.npy"))
+            .arg("--out")
+            .arg(dir.path().join("grid.png"))
+            .arg("--npy")
+            .arg(dir.path().join("samples.npy"))
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        assert_close("generate --z", &read_npy(&dir.path().join("samples.npy"), 784), &want, 1e-5, 0.0);
+    }
+}
+
+#[test]
+fn the_export_has_pytorchs_own_names_shapes_and_dtypes_and_round_trips() {
+    let interop = interop_dir();
+    let weights = interop.join("torch_seed_generator.safetensors");
+    let original = checkpoint::load(&weights).unwrap();
+    let generator = Generator::load(&weights, 1).unwrap();
+    // The project's tensors, exported again under PyTorch's names.
+    let ours: HashMap<String, Stored> = generator
+        .weights
+        .f32s
+        .iter()
+        .map(|(id, v)| {
+            let info = &generator.graph.tensors[*id];
+            (info.name.clone(), Stored { shape: info.shape.clone(), values: Values::F32(v.clone()) })
+        })
+        .collect();
+    let exported: HashMap<String, Stored> =
+        gan_wgpu::torch::export(&generator.architecture, &ours).unwrap().into_iter().collect();
+    let keys: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(interop.join("torch_seed_generator_keys.json")).unwrap())
+            .unwrap();
+    let keys = keys.as_object().unwrap();
+    let mut names: Vec<&String> = exported.keys().collect();
+    names.sort();
+    let mut want: Vec<&String> = keys.keys().collect();
+    want.sort();
+    assert_eq!(names, want, "the state_dict names of the reference's nn.Sequential");
+    for (name, key) in keys {
+        let stored = &exported[name];
+        let shape: Vec<usize> = key["shape"].as_array().unwrap().iter().map(|d| d.as_u64().unwrap() as usize).collect();
+        assert_eq!(stored.shape, shape, "{name}");
+        let dtype = match stored.values {
+            Values::F32(_) => "torch.float32",
+            Values::I64(_) => "torch.int64",
+            Values::U32(_) => "torch.uint32",
+        };
+        assert_eq!(dtype, key["dtype"], "{name}");
+        if let Values::F32(_) = stored.values {
+            assert_eq!(stored.values, original.tensors[name].values, "{name} round-trips exactly");
+        }
+    }
 }

@@ -47,6 +47,10 @@ enum Command {
         seed: u32,
         #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=100000))]
         count: u32,
+        /// Noise from a file instead of --seed and --count: a .npy array of N×z_dim float32 values
+        /// (PyTorch's torch.randn(N, 100).numpy(), for example).
+        #[arg(long, conflicts_with_all = ["seed", "count"])]
+        z: Option<PathBuf>,
         /// PNG grid of the samples (10 wide).
         #[arg(long, default_value = "samples.png")]
         out: PathBuf,
@@ -93,7 +97,13 @@ fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Adapters => adapters(),
         Command::Preview { dataset, data_dir, count, out } => preview(&dataset, data_dir, count as usize, &out),
-        Command::Generate { weights, seed, count, out, npy } => generate(&weights, seed, count as usize, &out, &npy),
+        Command::Generate { weights, seed, count, z, out, npy } => {
+            let noise = match z {
+                Some(file) => Noise::File(file),
+                None => Noise::Seed { seed, count: count as usize },
+            };
+            generate(&weights, &noise, &out, &npy)
+        }
         Command::Eval { weights, samples, classifier, data_dir, count, memorisation, seed, references, out } => {
             let options =
                 EvalOptions { samples: count as usize, memorisation: memorisation as usize, ..Default::default() };
@@ -149,10 +159,15 @@ fn preview(dataset: &str, data_dir: Option<PathBuf>, count: usize, out: &std::pa
     Ok(())
 }
 
+/// Where `generate` takes its noise from.
+enum Noise {
+    Seed { seed: u32, count: usize },
+    File(PathBuf),
+}
+
 fn generate(
     weights: &std::path::Path,
-    seed: u32,
-    count: usize,
+    noise: &Noise,
     out: &std::path::Path,
     npy: &std::path::Path,
 ) -> anyhow::Result<()> {
@@ -163,17 +178,31 @@ fn generate(
         "no --weights given, and the shipped generator {SHIPPED_GENERATOR} is not here: run from the \
          repository root, or pass --weights FILE (a run's generator.safetensors)"
     );
+    let (z, count, from) = match noise {
+        Noise::Seed { seed, count } => (None, *count, format!("seed {seed}")),
+        Noise::File(file) => {
+            // The generator's z_dim is known only once its file is read: read it for one sample first.
+            let z_dim = Generator::load(weights, 1)?.architecture.z_dim;
+            let z = gan_wgpu::data::read_npy_rows(file, z_dim, "noise vectors")?;
+            let count = z.len() / z_dim;
+            (Some(z), count, format!("noise from {}", file.display()))
+        }
+    };
     let generator = Generator::load(weights, count)?;
     let gpu = gan_wgpu::gpu::Gpu::new_blocking()?;
     let started = std::time::Instant::now();
-    let samples = pollster::block_on(generator.generate_gpu(&gpu, seed))?;
+    let samples = match (&z, noise) {
+        (Some(z), _) => pollster::block_on(generator.run_gpu(&gpu, z))?,
+        (None, Noise::Seed { seed, .. }) => pollster::block_on(generator.generate_gpu(&gpu, *seed))?,
+        (None, Noise::File(_)) => unreachable!("a file's noise was read above"),
+    };
     let pixels = generator.architecture.pixels;
     gan_wgpu::grid::samples_grid(&samples, pixels)
         .save(out)
         .with_context(|| format!("cannot write {}", out.display()))?;
     gan_wgpu::data::write_atomically(npy, &generator::npy(&samples, count, pixels))?;
     println!(
-        "{count} samples (seed {seed}) in {:.0} ms on {}: {} and {}",
+        "{count} samples ({from}) in {:.0} ms on {}: {} and {}",
         started.elapsed().as_secs_f64() * 1e3,
         gpu.adapter,
         out.display(),

@@ -194,6 +194,26 @@ fn main() -> anyhow::Result<()> {
     eprintln!("{} after {} steps: {:.1} s{rate}", if finished { "done" } else { "stopped" }, trainer.step, seconds);
     if !finished {
         eprintln!("continue with: train --out {} --resume", out.display());
+        return Ok(());
     }
+    let generator = out.join(train::GENERATOR);
+    let best = out.join(train::BEST);
+    eprintln!("\nwritten in {}: {}", out.display(), written(&out).join(", "));
+    eprintln!("next:");
+    eprintln!("  cargo run --release --bin gan-wgpu -- generate --weights {} --seed 1", generator.display());
+    eprintln!("  cargo run --release --bin gan-wgpu -- eval --weights {}", generator.display());
+    if best.exists() {
+        eprintln!("  (best.safetensors is the generator of the epoch with the best validation score)");
+    }
+    eprintln!("  web/build.sh --weights {}   # these weights as the browser page's default", generator.display());
     Ok(())
+}
+
+/// The files a run directory holds, by name.
+fn written(out: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(out)
+        .map(|entries| entries.filter_map(|e| e.ok()?.file_name().into_string().ok()).collect())
+        .unwrap_or_default();
+    names.sort();
+    names
 }

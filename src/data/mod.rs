@@ -17,6 +17,33 @@ use sha2::{Digest, Sha256};
 
 pub use download::write_atomically;
 
+/// The rows of a .npy file: a float32 or float64 array of at least two `what`, each of `width`
+/// values (N×width, or any N×… whose trailing sizes multiply to `width`), in C order.
+pub fn read_npy_rows(path: &Path, width: usize, what: &str) -> anyhow::Result<Vec<f32>> {
+    use anyhow::{Context, bail, ensure};
+    use npyz::{DType, Order};
+    let name = path.display();
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {name}"))?;
+    let npy = npyz::NpyFile::new(&bytes[..]).with_context(|| format!("{name} is not a .npy file"))?;
+    let shape = npy.shape().to_vec();
+    let per_row: u64 = shape.iter().skip(1).product();
+    ensure!(
+        shape.len() >= 2 && per_row == width as u64 && shape[0] >= 1,
+        "{name} holds an array of shape {shape:?}; expected N×{width} {what}"
+    );
+    ensure!(npy.order() == Order::C, "{name} is stored in Fortran order; save it with numpy's default C order");
+    let descr = match npy.dtype() {
+        DType::Plain(ts) => ts.to_string(),
+        other => bail!("{name} holds {other:?}; expected float32 or float64 values"),
+    };
+    let truncated = |e| anyhow::anyhow!("{name} is truncated or damaged: {e}");
+    Ok(match descr.as_str() {
+        "<f4" | ">f4" => npy.into_vec::<f32>().map_err(truncated)?,
+        "<f8" | ">f8" => npy.into_vec::<f64>().map_err(truncated)?.into_iter().map(|v| v as f32).collect(),
+        other => bail!("{name} holds values of type {other}; expected float32 or float64 (<f4 or <f8)"),
+    })
+}
+
 /// Environment variable naming a directory that holds the dataset's files.
 pub const DATA_DIR_ENV: &str = "MNIST_DIR";
 

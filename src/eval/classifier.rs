@@ -227,7 +227,7 @@ impl Classifier {
             let name = &graph.tensors[p.value].name;
             match &self.weights.get(name).context("classifier weight missing")?.values {
                 Values::F32(v) => state.write_f32(gpu, p.value, v),
-                Values::U32(_) => bail!("classifier weight {name} should hold f32 values"),
+                Values::U32(_) | Values::I64(_) => bail!("classifier weight {name} should hold f32 values"),
             }
         }
         let program = state.program(gpu, &ops);

@@ -123,30 +123,10 @@ impl<'a> Evaluator<'a> {
 /// Images from a .npy file, for scoring samples made elsewhere (PyTorch's, for example): a float32 or
 /// float64 array of N images of `pixels` values in [0, 1] (N×784, or N×28×28, N×1×28×28 for MNIST).
 pub fn read_samples(path: &std::path::Path, pixels: usize) -> anyhow::Result<Vec<f32>> {
-    use anyhow::{Context, bail, ensure};
-    use npyz::{DType, Order};
-    let name = path.display();
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {name}"))?;
-    let npy = npyz::NpyFile::new(&bytes[..]).with_context(|| format!("{name} is not a .npy file"))?;
-    let shape = npy.shape().to_vec();
-    let per_image: u64 = shape.iter().skip(1).product();
-    ensure!(
-        shape.len() >= 2 && per_image == pixels as u64 && shape[0] >= 2,
-        "{name} holds an array of shape {shape:?}; expected N×{pixels} images (N ≥ 2)"
-    );
-    ensure!(npy.order() == Order::C, "{name} is stored in Fortran order; save it with numpy's default C order");
-    let descr = match npy.dtype() {
-        DType::Plain(ts) => ts.to_string(),
-        other => bail!("{name} holds {other:?}; expected float32 or float64 values"),
-    };
-    let truncated = |e| anyhow::anyhow!("{name} is truncated or damaged: {e}");
-    let values: Vec<f32> = match descr.as_str() {
-        "<f4" | ">f4" => npy.into_vec::<f32>().map_err(truncated)?,
-        "<f8" | ">f8" => npy.into_vec::<f64>().map_err(truncated)?.into_iter().map(|v| v as f32).collect(),
-        other => bail!("{name} holds values of type {other}; expected float32 or float64 (<f4 or <f8)"),
-    };
+    let values = crate::data::read_npy_rows(path, pixels, "images")?;
+    anyhow::ensure!(values.len() >= 2 * pixels, "{} holds one image; the figures need at least two", path.display());
     if let Some((i, v)) = values.iter().enumerate().find(|(_, v)| !(0.0..=1.0).contains(*v)) {
-        bail!("{name}: value {v} at image {}, pixel {} is outside [0, 1]", i / pixels, i % pixels);
+        anyhow::bail!("{}: value {v} at image {}, pixel {} is outside [0, 1]", path.display(), i / pixels, i % pixels);
     }
     Ok(values)
 }

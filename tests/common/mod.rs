@@ -118,3 +118,15 @@ pub fn mnist_dir() -> std::path::PathBuf {
     let shared = root.join("../shared/data/mnist");
     if shared.is_dir() { shared } else { root.join("data/mnist") }
 }
+
+/// `../shared/interop` beside the checkout: a generator saved by PyTorch itself, its noise and its
+/// outputs (see the README there).
+pub fn interop_dir() -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/interop");
+    assert!(
+        dir.join("torch_seed_generator.safetensors").is_file(),
+        "the PyTorch fixtures are missing: {} should hold torch_seed_generator.safetensors (shared/ beside the checkout)",
+        dir.display()
+    );
+    dir
+}
