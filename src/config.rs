@@ -68,6 +68,16 @@ pub struct Config {
     /// (the paper trained on MNIST's first 50,000 and validated on the last 10,000).
     #[serde(default)]
     pub validation_images: usize,
+    /// The dataset, by name (mnist, fashion-mnist).
+    #[serde(default = "mnist")]
+    pub dataset: String,
+    /// Train on the first N images only (after the held-out ones are set aside).
+    #[serde(default)]
+    pub limit: Option<usize>,
+}
+
+fn mnist() -> String {
+    "mnist".into()
 }
 
 pub const PRESETS: [&str; 5] = ["seed-baseline", "seed", "paper", "tuned", "quality"];
@@ -121,6 +131,8 @@ impl Config {
             order: Order::GeneratorFirst,
             ema: None,
             validation_images: 0,
+            dataset: mnist(),
+            limit: None,
         };
         Some(match name {
             "seed" => seed,

@@ -43,6 +43,9 @@ pub struct RunOptions {
     pub stop: Arc<AtomicBool>,
 }
 
+/// The checkpoint's record of the training images: SHA-256 of their pixels, in hex.
+const IMAGES_DIGEST: &str = "train_images_sha256";
+
 /// Checks a configuration against the data and the device before any GPU work.
 pub fn validate(config: &Config, train_count: usize, gpu_limits: Option<&wgpu::Limits>) -> anyhow::Result<()> {
     ensure!(config.batch > 0, "--batch must be at least 1");
@@ -89,6 +92,8 @@ pub struct Trainer<'a> {
     read_to: u64,
     /// Scores G every `every` epochs, where the run holds out images for it.
     scoring: Option<Scoring>,
+    /// SHA-256 of the training images' pixels: a resumed run must see the same images.
+    images_digest: String,
 }
 
 struct Scoring {
@@ -127,6 +132,7 @@ impl<'a> Trainer<'a> {
             losses: Vec::new(),
             read_to: 0,
             scoring: None,
+            images_digest: crate::data::sha256_hex(&train.pixels[..train.count * pixels]),
         };
         if resume {
             trainer.restore()?;
@@ -378,6 +384,7 @@ impl<'a> Trainer<'a> {
         let metadata = HashMap::from([
             ("config".to_string(), serde_json::to_string(&self.gan.config)?),
             ("step".to_string(), self.step.to_string()),
+            (IMAGES_DIGEST.to_string(), self.images_digest.clone()),
         ]);
         checkpoint::save(&self.path(CHECKPOINT), &tensors, metadata)?;
         Ok(())
@@ -394,6 +401,15 @@ impl<'a> Trainer<'a> {
              (only --epochs may change)",
             self.options.out.display()
         );
+        // Checkpoints written before the digest was kept have none to compare.
+        if let Some(digest) = loaded.metadata.get(IMAGES_DIGEST) {
+            ensure!(
+                *digest == self.images_digest,
+                "the training images differ from those the run in {} started with (another dataset directory, or \
+                 changed files); resume with the same data",
+                self.options.out.display()
+            );
+        }
         for id in self.gan.state_tensors() {
             let info = &self.gan.graph.tensors[id];
             match loaded.get(&info.name, &info.shape)? {

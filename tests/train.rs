@@ -35,10 +35,14 @@ fn small(preset: &str, dir: &Path) -> PathBuf {
     path
 }
 
-/// `train` with `args` on the first 64 MNIST images, without a progress bar.
+/// `train` with `args` on the first 64 MNIST images (a resumed run keeps its own), without a
+/// progress bar.
 fn command(args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_train"));
-    command.args(args).arg("--data-dir").arg(common::mnist_dir()).args(["--quiet", "--limit", "64"]);
+    command.args(args).arg("--data-dir").arg(common::mnist_dir()).arg("--quiet");
+    if !args.contains(&"--resume") {
+        command.args(["--limit", "64"]);
+    }
     command
 }
 
@@ -322,4 +326,71 @@ fn a_finished_run_is_never_overwritten_and_resume_without_a_checkpoint_says_why(
     assert!(!resumed.status.success());
     let message = String::from_utf8_lossy(&resumed.stderr);
     assert!(message.contains("no checkpoint yet") && message.contains("--overwrite"), "{message}");
+}
+
+#[test]
+fn a_resumed_run_keeps_its_data_and_refuses_other_data() {
+    if skip_gpu() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let config = small_config(dir.path());
+    let out = dir.path().join("run");
+    let run = out.to_str().unwrap();
+    ok(train(&["--config", config.to_str().unwrap(), "--epochs", "1", "--out", run]));
+    let saved: Config = serde_json::from_str(&std::fs::read_to_string(out.join("config.json")).unwrap()).unwrap();
+    assert_eq!(
+        (saved.limit, saved.dataset.as_str()),
+        (Some(64), "mnist"),
+        "the run's data is part of its configuration"
+    );
+    for flag in [["--limit", "128"], ["--dataset", "fashion-mnist"]] {
+        let output = train(&["--resume", "--epochs", "2", "--out", run, flag[0], flag[1]]);
+        let message = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            !output.status.success() && message.contains(flag[0]) && message.contains("only --epochs"),
+            "{message}"
+        );
+    }
+    // Other training images than the checkpoint's (as a changed data directory would give).
+    let path = out.join("checkpoint.safetensors");
+    let mut checkpoint = checkpoint::load(&path).unwrap();
+    checkpoint.metadata.insert("train_images_sha256".into(), "0".repeat(64));
+    let tensors: Vec<_> = checkpoint.tensors.clone().into_iter().collect();
+    checkpoint::save(&path, &tensors, checkpoint.metadata.clone()).unwrap();
+    let output = train(&["--resume", "--epochs", "2", "--out", run]);
+    let message = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success() && message.contains("training images differ"), "{message}");
+}
+
+#[test]
+fn a_run_killed_at_any_moment_resumes_from_its_checkpoint_with_every_step_logged_once() {
+    if skip_gpu() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let config = small_config(dir.path());
+    let config = config.to_str().unwrap();
+    let (straight, killed) = (dir.path().join("straight"), dir.path().join("killed"));
+    ok(command(&["--config", config, "--epochs", "3", "--log-every", "1", "--out", straight.to_str().unwrap()])
+        .output()
+        .unwrap());
+    let mut child =
+        command(&["--config", config, "--epochs", "3", "--log-every", "1", "--out", killed.to_str().unwrap()])
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+    // Past the first epoch's checkpoint (4 steps), in the middle of the second epoch.
+    let csv = killed.join("losses.csv");
+    let started = std::time::Instant::now();
+    while std::fs::read_to_string(&csv).map_or(0, |t| t.lines().count()) < 1 + 6 {
+        assert!(started.elapsed().as_secs() < 120, "training did not get going");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap(); // SIGKILL: no handler runs
+    child.wait().unwrap();
+    ok(train(&["--resume", "--out", killed.to_str().unwrap()]));
+    let read = |dir: &Path| std::fs::read_to_string(dir.join("losses.csv")).unwrap();
+    assert_eq!(read(&killed), read(&straight), "losses.csv after the kill and resume");
+    assert_eq!(tensors(&killed.join("generator.safetensors")), tensors(&straight.join("generator.safetensors")));
 }

@@ -39,8 +39,9 @@ struct Args {
     /// Start afresh in an --out that already holds a run, replacing it.
     #[arg(long, conflicts_with = "resume")]
     overwrite: bool,
-    #[arg(long, default_value = "mnist", value_parser = ["mnist", "fashion-mnist"])]
-    dataset: String,
+    /// mnist (default) or fashion-mnist.
+    #[arg(long, value_parser = ["mnist", "fashion-mnist"])]
+    dataset: Option<String>,
     /// Directory with the four IDX files (default: MNIST_DIR, the cache, the vendored copy, a download).
     #[arg(long)]
     data_dir: Option<PathBuf>,
@@ -80,6 +81,12 @@ fn config(args: &Args) -> anyhow::Result<Config> {
     if let Some(seed) = args.seed {
         config.seed = seed;
     }
+    if let Some(dataset) = &args.dataset {
+        config.dataset = dataset.clone();
+    }
+    if let Some(limit) = args.limit {
+        config.limit = Some(limit as usize);
+    }
     Ok(config)
 }
 
@@ -93,8 +100,18 @@ fn main() -> anyhow::Result<()> {
         let text = std::fs::read_to_string(out.join("config.json"))
             .with_context(|| format!("--resume: {} has no config.json; is it a run directory?", out.display()))?;
         let mut config: Config = serde_json::from_str(&text).context("the run's config.json is not valid")?;
-        if args.batch.is_some() || args.seed.is_some() || args.config.is_some() {
-            bail!("--resume continues a run with its own configuration; only --epochs may be given");
+        let shaping = [
+            ("--batch", args.batch.is_some()),
+            ("--seed", args.seed.is_some()),
+            ("--config", args.config.is_some()),
+            ("--dataset", args.dataset.is_some()),
+            ("--limit", args.limit.is_some()),
+        ];
+        if let Some((flag, _)) = shaping.iter().find(|(_, given)| *given) {
+            bail!(
+                "--resume continues a run with its own configuration (its config.json: dataset, limit, batch, seed, \
+                 ...); {flag} cannot change it, only --epochs may be given"
+            );
         }
         if let Some(epochs) = args.epochs {
             config.epochs = epochs as usize;
@@ -120,7 +137,8 @@ fn main() -> anyhow::Result<()> {
         );
     }
 
-    let spec = DatasetSpec::named(&args.dataset).expect("clap checks dataset names");
+    let spec = DatasetSpec::named(&config.dataset)
+        .with_context(|| format!("unknown dataset {:?} in the configuration (mnist, fashion-mnist)", config.dataset))?;
     let mut dataset = data::load(&spec, &LoadOptions::for_cli(&spec, args.data_dir.clone()))?;
     let held_out = config.validation_images;
     anyhow::ensure!(
@@ -140,9 +158,9 @@ fn main() -> anyhow::Result<()> {
     };
     let held_out_images = dataset.train.subset(dataset.train.count - held_out..dataset.train.count).to_f32();
     dataset.train.count -= held_out;
-    if let Some(limit) = args.limit {
+    if let Some(limit) = config.limit {
         let train = &mut dataset.train;
-        train.count = train.count.min(limit as usize);
+        train.count = train.count.min(limit);
     }
     train::validate(&config, dataset.train.count, None)?;
     train::prepare_run_dir(&out)?;
@@ -172,7 +190,7 @@ fn main() -> anyhow::Result<()> {
     let options = RunOptions { out: out.clone(), log_every: args.log_every as usize, progress: !args.quiet, stop };
     let mut trainer = Trainer::new(&gpu, &config, &dataset.train, options, args.resume)?;
     if let Some(every) = eval_every {
-        let classifier = match (args.dataset.as_str(), args.classifier.exists()) {
+        let classifier = match (config.dataset.as_str(), args.classifier.exists()) {
             ("mnist", true) => Some(Classifier::load(&args.classifier)?),
             _ => {
                 eprintln!(
