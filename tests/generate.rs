@@ -244,3 +244,16 @@ fn the_export_has_pytorchs_own_names_shapes_and_dtypes_and_round_trips() {
         }
     }
 }
+
+#[test]
+fn commands_print_no_window_system_errors() {
+    if gpu().is_none() {
+        return;
+    }
+    // Mesa complains about XDG_RUNTIME_DIR when it is unset, though compute needs no window system.
+    let output =
+        Command::new(env!("CARGO_BIN_EXE_gan-wgpu")).arg("adapters").env_remove("XDG_RUNTIME_DIR").output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(!stderr.contains("XDG_RUNTIME_DIR"), "{stderr}");
+}

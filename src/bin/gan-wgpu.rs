@@ -94,6 +94,7 @@ enum Command {
 }
 
 fn main() -> anyhow::Result<()> {
+    gan_wgpu::gpu::quiet_window_system_probe();
     match Cli::parse().command {
         Command::Adapters => adapters(),
         Command::Preview { dataset, data_dir, count, out } => preview(&dataset, data_dir, count as usize, &out),

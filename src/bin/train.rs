@@ -91,6 +91,7 @@ fn config(args: &Args) -> anyhow::Result<Config> {
 }
 
 fn main() -> anyhow::Result<()> {
+    gan_wgpu::gpu::quiet_window_system_probe();
     let args = Args::parse();
     // Default run directory: runs/<preset>, the preset being the configuration file's where one is given.
     let default_out = |preset: &str| PathBuf::from("runs").join(preset);

@@ -221,3 +221,23 @@ impl Gpu {
         let _ = self.device.poll(wgpu::PollType::wait_indefinitely());
     }
 }
+
+/// Mesa's Vulkan drivers (lavapipe among them) print "error: XDG_RUNTIME_DIR is invalid or not set"
+/// when the instance probes window systems, which compute does not use. Where the variable is unset,
+/// this points it at a private directory so that nothing alarming is printed. Call it first thing in
+/// `main`, before any thread starts (the environment is not safe to change once threads run).
+#[cfg(not(target_arch = "wasm32"))]
+pub fn quiet_window_system_probe() {
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+    if std::env::var_os("XDG_RUNTIME_DIR").is_some() {
+        return;
+    }
+    let dir = std::env::temp_dir().join("gan-wgpu-runtime");
+    // Mesa wants a directory of this user's, not readable by others.
+    let _ = std::fs::DirBuilder::new().mode(0o700).create(&dir);
+    let ours = std::fs::metadata(&dir).is_ok_and(|m| m.is_dir() && m.mode() & 0o077 == 0);
+    if ours {
+        // SAFETY: called before the program starts any thread (see above).
+        unsafe { std::env::set_var("XDG_RUNTIME_DIR", &dir) };
+    }
+}

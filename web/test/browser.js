@@ -31,10 +31,10 @@ function readNpy(file) {
   return new Float32Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.length));
 }
 
-function nativeSamples(binary, weights, dir) {
-  const file = path.join(dir, "generator.safetensors");
+function nativeSamples(binary, weights, dir, name = "generator.safetensors") {
+  const file = path.join(dir, name);
   fs.writeFileSync(file, weights);
-  const npy = path.join(dir, "native.npy");
+  const npy = path.join(dir, `${name}.npy`);
   execFileSync(binary, ["generate", "--weights", file, "--seed", String(SEED), "--count", "100",
     "--out", path.join(dir, "native.png"), "--npy", npy], { stdio: "inherit" });
   return readNpy(npy);
@@ -115,6 +115,21 @@ async function main() {
       console.log(`${url}: ${backend}, max |browser - native| = ${difference.toExponential(2)}`);
       await page.close();
     }
+
+    // A generator saved by PyTorch itself (no metadata, PyTorch's names and layout), loaded as a
+    // dropped file would be.
+    const torchFile = path.resolve(WEB, "../../shared/interop/torch_seed_generator.safetensors");
+    assert(fs.existsSync(torchFile), `the PyTorch fixture is missing: ${torchFile} (shared/ beside the checkout)`);
+    const torchWeights = fs.readFileSync(torchFile);
+    const torchNative = nativeSamples(binary, torchWeights, dir, "torch_seed_generator.safetensors");
+    const torchPage = await openPage(browser, fileUrl);
+    await torchPage.evaluate((bytes) => window.ganTest.loadBytes(bytes, "torch_seed_generator.safetensors"),
+      Array.from(torchWeights));
+    assert.strictEqual(await torchPage.evaluate(() => window.ganTest.error()), "", "the PyTorch file was refused");
+    const torchDifference = maxDifference(await samplesOf(torchPage), torchNative);
+    assert(torchDifference < TOLERANCE, `PyTorch's generator: WebGPU differs from native by ${torchDifference}`);
+    console.log(`a generator saved by PyTorch: max |browser - native| = ${torchDifference.toExponential(2)}`);
+    await torchPage.close();
 
     const page = await openPage(browser, fileUrl, { withoutWebGpu: true });
     const backend = await page.evaluate(() => window.ganTest.backend());
