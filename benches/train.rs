@@ -94,7 +94,7 @@ fn output(op: &Op) -> Option<Id> {
         Op::CopyRows { dst, .. } => dst,
         Op::Ema { average, .. } => average,
         Op::SgdUpdate { param, .. } | Op::AdamUpdate { param, .. } => param,
-        Op::SgdDecay { hyper } | Op::AdamTick { hyper } => hyper,
+        Op::SgdDecay { hyper } | Op::AdamTick { hyper } | Op::LinearLrDecay { hyper, .. } => hyper,
         Op::Advance => return None,
     })
 }

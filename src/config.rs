@@ -41,6 +41,18 @@ pub struct MomentumRamp {
     pub epochs: usize,
 }
 
+/// The learning rates over a run (besides SGD's own per-step division, `lr_decay`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LrSchedule {
+    /// The optimizers' own.
+    #[default]
+    Constant,
+    /// From the configured lr down to zero at the last step of `epochs` (a resumed run that changes
+    /// --epochs stretches the rest of the line).
+    LinearToZero,
+}
+
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Config {
     pub preset: String,
@@ -68,6 +80,9 @@ pub struct Config {
     /// (the paper trained on MNIST's first 50,000 and validated on the last 10,000).
     #[serde(default)]
     pub validation_images: usize,
+    /// How both optimizers' learning rates change over the run.
+    #[serde(default)]
+    pub lr_schedule: LrSchedule,
     /// The dataset, by name (mnist, fashion-mnist).
     #[serde(default = "mnist")]
     pub dataset: String,
@@ -131,6 +146,7 @@ impl Config {
             order: Order::GeneratorFirst,
             ema: None,
             validation_images: 0,
+            lr_schedule: LrSchedule::Constant,
             dataset: mnist(),
             limit: None,
         };

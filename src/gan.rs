@@ -3,7 +3,7 @@
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
-use crate::config::{Config, Noise, Order, RealLabels};
+use crate::config::{Config, LrSchedule, Noise, Order, RealLabels};
 use crate::graph::{Graph, Id, Op};
 use crate::nn::{LayerSpec, Mode, Network, Pass};
 use crate::ops::activation::Activation;
@@ -117,6 +117,12 @@ impl Gan {
         d_step.extend(update(&d_on_both, d_targets, d_losses, &[], &optimizer_d));
 
         let mut train_step = noise;
+        if config.lr_schedule == LrSchedule::LinearToZero {
+            let steps = (config.epochs * (shapes.train_count / b)) as u32;
+            for optimizer in [&optimizer_g, &optimizer_d] {
+                train_step.push(Op::LinearLrDecay { hyper: optimizer.hyper, lr: optimizer.config.lr(), steps });
+            }
+        }
         match config.order {
             Order::GeneratorFirst => {
                 train_step.extend(g_step);

@@ -22,6 +22,13 @@ impl OptimizerConfig {
     pub fn adam(lr: f32, beta1: f32) -> Self {
         OptimizerConfig::Adam { lr, beta1, beta2: 0.999, eps: 1e-8, weight_decay: 0.0 }
     }
+
+    /// The initial learning rate.
+    pub fn lr(&self) -> f32 {
+        match *self {
+            OptimizerConfig::Sgd { lr, .. } | OptimizerConfig::Adam { lr, .. } => lr,
+        }
+    }
 }
 
 /// An optimizer bound to parameters: its hyper-parameter tensor and per-parameter state.

@@ -47,6 +47,7 @@ pub static BCE: Shader = Shader::new("bce", &[wgsl!("bce.wgsl")]);
 pub static REDUCE: Shader = Shader::new("reduce", &[TEXELS, wgsl!("reduce.wgsl")]);
 pub static SGD: Shader = Shader::new("sgd", &[INDEX, TEXELS, wgsl!("sgd.wgsl")]);
 pub static EMA: Shader = Shader::new("ema", &[INDEX, TEXELS, wgsl!("ema.wgsl")]);
+pub static SCHEDULE: Shader = Shader::new("schedule", &[wgsl!("schedule.wgsl")]);
 pub static ADAM: Shader = Shader::new("adam", &[INDEX, TEXELS, wgsl!("adam.wgsl")]);
 pub static BATCH: Shader = Shader::new("batch", &[INDEX, wgsl!("batch.wgsl")]);
 pub static SOFTMAX: Shader = Shader::new("softmax", &[wgsl!("softmax.wgsl")]);
@@ -66,6 +67,7 @@ pub static ALL: &[&Shader] = &[
     &SGD,
     &ADAM,
     &EMA,
+    &SCHEDULE,
     &RANDOM,
     &BATCH,
     &SOFTMAX,

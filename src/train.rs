@@ -14,7 +14,7 @@ use image::GrayImage;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::checkpoint::{self, Loaded, Stored, Values};
-use crate::config::Config;
+use crate::config::{Config, LrSchedule};
 use crate::data::Split;
 use crate::eval::quick::{self, QuickEval, Score};
 use crate::gan::{Gan, Shapes, epoch_order};
@@ -23,6 +23,7 @@ use crate::gpu::Gpu;
 use crate::graph::gpu::{GpuProgram, GpuState};
 use crate::graph::{Id, Kind};
 use crate::ops::batch::pack_pixels;
+use crate::optim::OptimizerConfig;
 
 /// Samples in every grid: a 10×10 grid.
 pub const SAMPLES: usize = 100;
@@ -51,6 +52,12 @@ pub fn validate(config: &Config, train_count: usize, gpu_limits: Option<&wgpu::L
     ensure!(config.batch > 0, "--batch must be at least 1");
     ensure!(config.epochs > 0, "--epochs must be at least 1");
     ensure!(config.z_dim > 0, "z_dim must be at least 1");
+    let divides = |o: &OptimizerConfig| matches!(o, OptimizerConfig::Sgd { lr_decay, .. } if *lr_decay != 1.0);
+    ensure!(
+        config.lr_schedule == LrSchedule::Constant || !(divides(&config.optimizer_g) || divides(&config.optimizer_d)),
+        "lr_schedule {:?} and SGD's lr_decay both set the learning rate; keep one",
+        config.lr_schedule
+    );
     ensure!(config.batch <= train_count, "--batch {} is larger than the {train_count} training images", config.batch);
     if let Some(limits) = gpu_limits {
         // The widest activation: D's [real; fake] batch of images.

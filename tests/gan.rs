@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use gan_wgpu::config::{Config, PRESETS};
+use gan_wgpu::config::{Config, LrSchedule, PRESETS};
 use gan_wgpu::gan::{Gan, InitialValues, Shapes, epoch_order};
 use gan_wgpu::gpu::Gpu;
 use gan_wgpu::graph::Id;
@@ -123,6 +123,12 @@ fn every_preset_steps_alike_on_gpu_and_cpu() {
     for name in PRESETS {
         check_preset(&shrunk(name));
     }
+}
+
+#[test]
+fn a_linear_lr_schedule_steps_alike_on_gpu_and_cpu() {
+    let config = Config { lr_schedule: LrSchedule::LinearToZero, epochs: 2, ..shrunk("quality") };
+    check_preset(&config);
 }
 
 #[test]

@@ -7,6 +7,8 @@ use common::*;
 use gan_wgpu::gpu::Tensor;
 use gan_wgpu::ops::adam::{self, AdamHyper};
 use gan_wgpu::ops::ema;
+use gan_wgpu::ops::random::Clock;
+use gan_wgpu::ops::schedule;
 use gan_wgpu::ops::sgd::{self, SgdHyper};
 
 const STEPS: usize = 5;
@@ -115,4 +117,27 @@ fn ema_by_hand() {
     assert_close("second", &average, &[2.5], 0.0, 0.0);
     ema::reference::update(0.9, &[3.0], &mut average);
     assert_close("third", &average, &[2.55], 1e-6, 0.0);
+}
+
+#[test]
+fn linear_decay_sets_lr_from_the_step_counter() {
+    // lr 0.1 over 4 steps: 0.1, 0.075, 0.05, 0.025, then 0 from step 4 on.
+    let want = [0.1, 0.075, 0.05, 0.025, 0.0, 0.0];
+    for (step, want) in want.iter().enumerate() {
+        let got = schedule::reference::linear_decay(0.1, 4, step as u32);
+        assert_close(&format!("step {step}"), &[got], &[*want], 1e-8, 1e-6);
+    }
+    let Some(gpu) = gpu() else { return };
+    for step in [0u32, 1, 7, 999, 1000, 1500] {
+        let clock = Clock::new(gpu, step);
+        // Adam's hyper-parameters: lr is the first word, the rest stays.
+        let h = AdamHyper { lr: 2e-4, beta1: 0.5, beta2: 0.999, eps: 1e-8, weight_decay: 0.0, step: 3 };
+        let hyper = Tensor::from_slice(gpu, &[1], &[h]);
+        let op = schedule::linear_decay(gpu, &clock, &hyper.view(), 2e-4, 1000);
+        gpu.run(|pass| op.record(pass));
+        let after = download(gpu, &hyper)[0];
+        let want = schedule::reference::linear_decay(2e-4, 1000, step);
+        assert_close(&format!("lr at step {step}"), &[after.lr], &[want], 1e-12, 1e-6);
+        assert_eq!(AdamHyper { lr: h.lr, ..after }, h, "only lr changes");
+    }
 }

@@ -5,7 +5,9 @@ use super::{CLOCK, Graph, Id, Kind, Op};
 use crate::gan::InitialValues;
 use crate::ops::adam::AdamHyper;
 use crate::ops::sgd::SgdHyper;
-use crate::ops::{activation, adam, batch, batchnorm, bce, dropout, ema, matmul, maxout, random, reduce, sgd, softmax};
+use crate::ops::{
+    activation, adam, batch, batchnorm, bce, dropout, ema, matmul, maxout, random, reduce, schedule, sgd, softmax,
+};
 use crate::rng::RngKey;
 
 #[derive(Clone, Debug)]
@@ -224,6 +226,11 @@ impl CpuState {
                 self.set_f32(param, p);
                 self.set_f32(m, mm);
                 self.set_f32(v, vv);
+            }
+            Op::LinearLrDecay { hyper, lr, steps } => {
+                let mut words = self.u32(hyper).to_vec();
+                words[0] = schedule::reference::linear_decay(lr, steps, self.u32(CLOCK)[0]).to_bits();
+                self.set_u32(hyper, words);
             }
             Op::Ema { decay, param, average } => {
                 let mut a = self.f32(average).to_vec();

@@ -4,7 +4,9 @@ use super::{CLOCK, Graph, Id, Kind, Op};
 use crate::gan::InitialValues;
 use crate::gpu::{Dispatch, Gpu, GpuError, Recorder, Tensor};
 use crate::ops::random::{Clock, Stream};
-use crate::ops::{activation, adam, batch, batchnorm, bce, dropout, ema, matmul, maxout, random, reduce, sgd, softmax};
+use crate::ops::{
+    activation, adam, batch, batchnorm, bce, dropout, ema, matmul, maxout, random, reduce, schedule, sgd, softmax,
+};
 
 /// A tensor's buffer, typed as the graph declares it.
 #[derive(Clone, Debug)]
@@ -158,6 +160,7 @@ impl GpuState {
             Op::AdamUpdate { hyper, param, grad, m, v } => {
                 adam::update(gpu, &u(hyper).view(), t(param), t(grad), t(m), t(v))
             }
+            Op::LinearLrDecay { hyper, lr, steps } => schedule::linear_decay(gpu, &self.clock(), u(hyper), lr, steps),
             Op::Ema { decay, param, average } => ema::update(gpu, decay, t(param), t(average)),
             Op::Advance => self.clock().advance(gpu),
         }

@@ -170,6 +170,12 @@ pub enum Op {
         m: Id,
         v: Id,
     },
+    /// The optimizer's lr (first word of `hyper`) set to lr · (1 − clock / steps), at least zero.
+    LinearLrDecay {
+        hyper: Id,
+        lr: f32,
+        steps: u32,
+    },
     /// average = decay · average + (1 − decay) · param: a moving average of weights (decay 0 copies).
     Ema {
         decay: f32,

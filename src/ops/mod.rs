@@ -14,5 +14,6 @@ pub mod matmul;
 pub mod maxout;
 pub mod random;
 pub mod reduce;
+pub mod schedule;
 pub mod sgd;
 pub mod softmax;
