@@ -5,7 +5,7 @@ use rand::rngs::StdRng;
 
 use crate::config::{Config, LrSchedule, Noise, Order, RealLabels};
 use crate::graph::{Graph, Id, Op};
-use crate::nn::{LayerSpec, Mode, Network, Pass};
+use crate::nn::{Apply, LayerSpec, Network, Pass};
 use crate::ops::activation::Activation;
 use crate::optim::Optimizer;
 use crate::rng::RngKey;
@@ -92,11 +92,11 @@ impl Gan {
             matches!(config.real_labels, RealLabels::Soft { .. }).then(|| graph.tensor("D.real_targets", &[b, 1]));
 
         // G(z), then D on it for G's loss: D's parameters get no gradient, G's input none.
-        let g = generator.apply(&mut graph, z, None, Mode::Train, true, false, 0);
-        let d_on_fake = discriminator.apply(&mut graph, g.output, Some(g.d_output), Mode::Train, false, true, 0);
+        let g = generator.apply(&mut graph, z, Apply::train_params(0));
+        let d_on_fake = discriminator.apply(&mut graph, g.output, Apply::train_input_into(g.d_output, 0));
         debug_assert_eq!(d_on_fake.d_input, Some(g.d_output));
         // D on [real; fake] for D's loss, fake taken as G made it at the start of the step.
-        let d_on_both = discriminator.apply(&mut graph, d_input, None, Mode::Train, true, false, 1);
+        let d_on_both = discriminator.apply(&mut graph, d_input, Apply::train_params(1));
 
         let mut noise = vec![match config.noise {
             Noise::Normal { std } => Op::Normal { stream: NOISE_STREAM, mean: 0.0, std, out: z },
@@ -147,8 +147,7 @@ impl Gan {
         train_step.push(Op::Advance);
 
         let sample_noise = graph.tensor("samples.z", &[shapes.samples, config.z_dim]);
-        let sampled =
-            average.as_ref().unwrap_or(&generator).apply(&mut graph, sample_noise, None, Mode::Eval, false, false, 2);
+        let sampled = average.as_ref().unwrap_or(&generator).apply(&mut graph, sample_noise, Apply::eval(2));
         Gan {
             config: config.clone(),
             shapes,

@@ -16,7 +16,7 @@ use crate::gpu::Gpu;
 use crate::graph::cpu::CpuState;
 use crate::graph::gpu::GpuState;
 use crate::graph::{Graph, Id, Op};
-use crate::nn::{Init, LayerSpec, Mode, Network};
+use crate::nn::{Apply, Init, LayerSpec, Network};
 use crate::ops::activation::Activation;
 use crate::rng::RngKey;
 
@@ -166,7 +166,7 @@ impl Generator {
         .concat();
         let network = Network::new(&mut graph, "G", 1, architecture.z_dim, &specs, Init::PyTorch);
         let z = graph.tensor("z", &[count, architecture.z_dim]);
-        let pass = network.apply(&mut graph, z, None, Mode::Eval, false, false, 0);
+        let pass = network.apply(&mut graph, z, Apply::eval(0));
         let weights = InitialValues { f32s: Vec::new(), u32s: Vec::new() };
         (Self { architecture, z, output: pass.output, forward: pass.forward, weights, graph }, network)
     }

@@ -185,136 +185,205 @@ impl Network {
         values
     }
 
-    /// Adds one application of the network to `input` (rows × inputs): its buffers, forward
-    /// operations, and backward operations that compute parameter gradients when `param_grads`
-    /// and the input's gradient when `input_grad`. `pass` tells this application's random streams
-    /// apart from the network's other applications in the same step.
-    /// `d_input`, when given, is the tensor the input's gradient is written to. In evaluation mode
-    /// there is no backward pass.
-    #[allow(clippy::too_many_arguments)]
-    pub fn apply(
-        &self,
-        graph: &mut Graph,
-        input: Id,
-        d_input: Option<Id>,
-        mode: Mode,
-        param_grads: bool,
-        input_grad: bool,
-        pass: u32,
-    ) -> Pass {
+    /// Adds one application of the network to `input` (rows × inputs): its buffers, its forward
+    /// operations and, in training mode, the backward operations that `how` asks for.
+    pub fn apply(&self, graph: &mut Graph, input: Id, how: Apply) -> Pass {
         let rows = graph.shape(input)[0];
+        let pass = how.pass;
         let tag = |i: usize, what: &str| format!("{}.pass{pass}.{i}.{what}", self.name);
         let stream = |i: usize| self.index << 16 | pass << 8 | i as u32;
         let mut forward = Vec::new();
-        // Per layer: (input, output, saved) where saved holds maxout's argmax or batchnorm's statistics.
         let mut trace = Vec::new();
         let mut x = input;
         for (i, layer) in self.layers.iter().enumerate() {
-            let width = match *layer {
-                Layer::Linear { w, .. } => graph.shape(w.value)[1],
-                Layer::Maxout { units, .. } => units,
-                _ => graph.shape(x)[1],
-            };
-            if mode == Mode::Eval && matches!(layer, Layer::Dropout { .. }) {
+            if how.mode == Mode::Eval && matches!(layer, Layer::Dropout { .. }) {
                 continue;
             }
-            let y = graph.tensor(tag(i, "out"), &[rows, width]);
-            let mut saved = None;
-            let op = match *layer {
-                Layer::Linear { w, b, act } => {
-                    Op::Matmul { layout: Layout::Plain, a: x, b: w.value, bias: Some(b.value), act, c: y }
-                }
-                Layer::Maxout { w, b, units, k } => {
-                    let z = graph.tensor(tag(i, "pieces"), &[rows, units * k]);
-                    let argmax = graph.tensor_u32(tag(i, "argmax"), &[rows, units]);
-                    forward.push(Op::Matmul {
-                        layout: Layout::Plain,
-                        a: x,
-                        b: w.value,
-                        bias: Some(b.value),
-                        act: Activation::Identity,
-                        c: z,
-                    });
-                    saved = Some(argmax);
-                    Op::Maxout { z, y, argmax }
-                }
-                Layer::BatchNorm { gamma, beta, running } => match mode {
-                    Mode::Train => {
-                        let stats = graph.tensor(tag(i, "stats"), &[2 * width]);
-                        saved = Some(stats);
-                        Op::BatchnormTrain { x, gamma: gamma.value, beta: beta.value, y, stats, running }
-                    }
-                    Mode::Eval => Op::BatchnormEval { x, gamma: gamma.value, beta: beta.value, y, running },
-                },
-                Layer::Activation(act) => Op::Activation { act, x, y },
-                Layer::Dropout { keep } => Op::Dropout { stream: stream(i), keep, input: x, out: y },
-            };
-            forward.push(op);
-            trace.push((i, x, y, saved));
+            let at = At { rows, tag: &|what: &str| tag(i, what), stream: stream(i) };
+            let (y, saved) = layer.forward(graph, &mut forward, x, how.mode, &at);
+            trace.push(Applied { layer: i, x, y, saved });
             x = y;
         }
         let output = x;
-        let layer_outputs = trace.iter().map(|&(i, _, y, _)| (i, y)).collect();
+        let layer_outputs = trace.iter().map(|a| (a.layer, a.y)).collect();
         let d_output = graph.like(tag(self.layers.len(), "grad"), output);
-        let d_input_target = d_input;
         let mut backward = Vec::new();
+        let wants_backward = how.mode == Mode::Train && (how.param_grads || how.input_grad != InputGrad::None);
         let mut dy = d_output;
-        let trace = if mode == Mode::Train { trace } else { Vec::new() };
-        for (position, &(i, x, y, saved)) in trace.iter().enumerate().rev() {
+        for (position, applied) in trace.iter().enumerate().rev().filter(|_| wants_backward) {
             let first = position == 0;
-            let dx = match (first, input_grad) {
-                (true, false) => None,
-                (true, true) => Some(d_input_target.unwrap_or_else(|| graph.like(tag(i, "in.grad"), x))),
-                (false, _) => Some(graph.like(tag(i, "in.grad"), x)),
+            let dx = match (first, how.input_grad) {
+                (true, InputGrad::None) => None,
+                (true, InputGrad::Into(target)) => Some(target),
+                (true, InputGrad::New) | (false, _) => Some(graph.like(tag(applied.layer, "in.grad"), applied.x)),
             };
-            match self.layers[i] {
-                Layer::Linear { w, b, act } => {
-                    let dz = if act == Activation::Identity {
-                        dy
-                    } else {
-                        let dz = graph.like(tag(i, "preact.grad"), y);
-                        backward.push(Op::ActivationBackward { act, y, dy, dx: dz });
-                        dz
-                    };
-                    linear_backward(&mut backward, x, w, b, dz, dx, param_grads);
-                }
-                Layer::Maxout { w, b, units, k } => {
-                    let dz = graph.tensor(tag(i, "pieces.grad"), &[rows, units * k]);
-                    backward.push(Op::MaxoutBackward { dy, argmax: saved.expect("maxout keeps its argmax"), dz });
-                    linear_backward(&mut backward, x, w, b, dz, dx, param_grads);
-                }
-                Layer::BatchNorm { gamma, beta, .. } => {
-                    let stats = saved.expect("batchnorm backward needs training-mode statistics");
-                    // The kernel always writes dx; a buffer nobody reads takes it on the first layer.
-                    let dx = dx.unwrap_or_else(|| graph.like(tag(i, "in.grad"), x));
-                    backward.push(Op::BatchnormBackward {
-                        x,
-                        gamma: gamma.value,
-                        stats,
-                        dy,
-                        dx,
-                        dgamma: gamma.grad,
-                        dbeta: beta.grad,
-                    });
-                }
-                Layer::Activation(act) => {
-                    if let Some(dx) = dx {
-                        backward.push(Op::ActivationBackward { act, y, dy, dx });
-                    }
-                }
-                Layer::Dropout { keep } => {
-                    if let Some(dx) = dx {
-                        backward.push(Op::Dropout { stream: stream(i), keep, input: dy, out: dx });
-                    }
-                }
-            }
+            let at = At { rows, tag: &|what: &str| tag(applied.layer, what), stream: stream(applied.layer) };
+            let layer = &self.layers[applied.layer];
+            layer.backward(graph, &mut backward, applied, dy, dx, how.param_grads, &at);
             match dx {
                 Some(dx) => dy = dx,
                 None => break,
             }
         }
-        let d_input = (input_grad && mode == Mode::Train).then_some(dy);
+        let d_input = (wants_backward && how.input_grad != InputGrad::None).then_some(dy);
         Pass { forward, backward, output, layer_outputs, d_output, d_input }
+    }
+}
+
+/// How a network is applied: its mode, which gradients its backward pass computes, and which of the
+/// network's applications in a step this is (their random streams differ).
+#[derive(Clone, Copy, Debug)]
+pub struct Apply {
+    pub mode: Mode,
+    /// Gradients of the network's parameters.
+    pub param_grads: bool,
+    /// The gradient of the network's input.
+    pub input_grad: InputGrad,
+    pub pass: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InputGrad {
+    None,
+    /// Into a new tensor.
+    New,
+    /// Into this tensor (another network's output gradient, to chain their backward passes).
+    Into(Id),
+}
+
+impl Apply {
+    /// Evaluation mode: running statistics, no dropout, no backward pass.
+    pub fn eval(pass: u32) -> Self {
+        Self { mode: Mode::Eval, param_grads: false, input_grad: InputGrad::None, pass }
+    }
+
+    /// Training mode with the parameters' gradients (to update this network).
+    pub fn train_params(pass: u32) -> Self {
+        Self { mode: Mode::Train, param_grads: true, input_grad: InputGrad::None, pass }
+    }
+
+    /// Training mode with the input's gradient only, written into `target` (to update the network
+    /// that made the input).
+    pub fn train_input_into(target: Id, pass: u32) -> Self {
+        Self { mode: Mode::Train, param_grads: false, input_grad: InputGrad::Into(target), pass }
+    }
+}
+
+/// Where a layer is applied: the batch's rows, names for its tensors, its random stream.
+struct At<'a> {
+    rows: usize,
+    tag: &'a dyn Fn(&str) -> String,
+    stream: u32,
+}
+
+/// A layer as applied in the forward pass: its input and output, and what its backward pass needs
+/// (maxout's argmax, batch norm's batch statistics).
+struct Applied {
+    layer: usize,
+    x: Id,
+    y: Id,
+    saved: Option<Id>,
+}
+
+impl Layer {
+    /// The layer's forward operations on `x`; returns its output and what the backward pass needs.
+    fn forward(&self, graph: &mut Graph, ops: &mut Vec<Op>, x: Id, mode: Mode, at: &At) -> (Id, Option<Id>) {
+        let width = match *self {
+            Layer::Linear { w, .. } => graph.shape(w.value)[1],
+            Layer::Maxout { units, .. } => units,
+            _ => graph.shape(x)[1],
+        };
+        let y = graph.tensor((at.tag)("out"), &[at.rows, width]);
+        match *self {
+            Layer::Linear { w, b, act } => {
+                ops.push(Op::Matmul { layout: Layout::Plain, a: x, b: w.value, bias: Some(b.value), act, c: y });
+                (y, None)
+            }
+            Layer::Maxout { w, b, units, k } => {
+                let z = graph.tensor((at.tag)("pieces"), &[at.rows, units * k]);
+                let argmax = graph.tensor_u32((at.tag)("argmax"), &[at.rows, units]);
+                let (layout, act) = (Layout::Plain, Activation::Identity);
+                ops.push(Op::Matmul { layout, a: x, b: w.value, bias: Some(b.value), act, c: z });
+                ops.push(Op::Maxout { z, y, argmax });
+                (y, Some(argmax))
+            }
+            Layer::BatchNorm { gamma, beta, running } => match mode {
+                Mode::Train => {
+                    let stats = graph.tensor((at.tag)("stats"), &[2 * width]);
+                    ops.push(Op::BatchnormTrain { x, gamma: gamma.value, beta: beta.value, y, stats, running });
+                    (y, Some(stats))
+                }
+                Mode::Eval => {
+                    ops.push(Op::BatchnormEval { x, gamma: gamma.value, beta: beta.value, y, running });
+                    (y, None)
+                }
+            },
+            Layer::Activation(act) => {
+                ops.push(Op::Activation { act, x, y });
+                (y, None)
+            }
+            Layer::Dropout { keep } => {
+                ops.push(Op::Dropout { stream: at.stream, keep, input: x, out: y });
+                (y, None)
+            }
+        }
+    }
+
+    /// The layer's backward operations from `dy` = dL/dy: its parameters' gradients when
+    /// `param_grads`, and dL/dx into `dx` when given.
+    #[allow(clippy::too_many_arguments)]
+    fn backward(
+        &self,
+        graph: &mut Graph,
+        ops: &mut Vec<Op>,
+        applied: &Applied,
+        dy: Id,
+        dx: Option<Id>,
+        param_grads: bool,
+        at: &At,
+    ) {
+        let Applied { x, y, saved, .. } = *applied;
+        match *self {
+            Layer::Linear { w, b, act } => {
+                let dz = if act == Activation::Identity {
+                    dy
+                } else {
+                    let dz = graph.like((at.tag)("preact.grad"), y);
+                    ops.push(Op::ActivationBackward { act, y, dy, dx: dz });
+                    dz
+                };
+                linear_backward(ops, x, w, b, dz, dx, param_grads);
+            }
+            Layer::Maxout { w, b, units, k } => {
+                let dz = graph.tensor((at.tag)("pieces.grad"), &[at.rows, units * k]);
+                ops.push(Op::MaxoutBackward { dy, argmax: saved.expect("maxout keeps its argmax"), dz });
+                linear_backward(ops, x, w, b, dz, dx, param_grads);
+            }
+            Layer::BatchNorm { gamma, beta, .. } => {
+                let stats = saved.expect("batchnorm backward needs training-mode statistics");
+                // The kernel always writes dx; a buffer nobody reads takes it on the first layer.
+                let dx = dx.unwrap_or_else(|| graph.like((at.tag)("in.grad"), x));
+                ops.push(Op::BatchnormBackward {
+                    x,
+                    gamma: gamma.value,
+                    stats,
+                    dy,
+                    dx,
+                    dgamma: gamma.grad,
+                    dbeta: beta.grad,
+                });
+            }
+            Layer::Activation(act) => {
+                if let Some(dx) = dx {
+                    ops.push(Op::ActivationBackward { act, y, dy, dx });
+                }
+            }
+            Layer::Dropout { keep } => {
+                if let Some(dx) = dx {
+                    ops.push(Op::Dropout { stream: at.stream, keep, input: dy, out: dx });
+                }
+            }
+        }
     }
 }
 

@@ -82,6 +82,9 @@ pub fn prepare_run_dir(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A generator file's tensors and metadata.
+type GeneratorFile = (Vec<(String, Stored)>, HashMap<String, String>);
+
 /// A run in progress.
 pub struct Trainer<'a> {
     gpu: &'a Gpu,
@@ -455,7 +458,7 @@ impl<'a> Trainer<'a> {
 
     /// The tensors and metadata of a generator file: G's weights, or their average where the run
     /// keeps one, under PyTorch's names and layout (see `torch.rs`), with the architecture.
-    fn shipped_generator(&self) -> anyhow::Result<(Vec<(String, Stored)>, HashMap<String, String>)> {
+    fn shipped_generator(&self) -> anyhow::Result<GeneratorFile> {
         let tensors = self
             .gan
             .shipped_generator()

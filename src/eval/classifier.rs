@@ -16,7 +16,7 @@ use crate::gan::{InitialValues, epoch_order};
 use crate::gpu::Gpu;
 use crate::graph::gpu::GpuState;
 use crate::graph::{Graph, Id, Op};
-use crate::nn::{Init, LayerSpec, Mode, Network};
+use crate::nn::{Apply, Init, LayerSpec, Network};
 use crate::ops::activation::Activation;
 use crate::ops::batch::pack_pixels;
 use crate::optim::{Optimizer, OptimizerConfig};
@@ -82,7 +82,7 @@ impl TrainingGraph {
         let losses = graph.tensor("C.losses", &[train_count / config.batch]);
         let x = graph.tensor("x", &[config.batch, pixels]);
         let targets = graph.tensor("targets", &[config.batch, classes]);
-        let pass = network.apply(&mut graph, x, None, Mode::Train, true, false, 0);
+        let pass = network.apply(&mut graph, x, Apply::train_params(0));
         let rows = config.batch;
         let mut step = vec![
             Op::Gather { images, order, rows, dst_row: 0, out: x },
@@ -211,7 +211,7 @@ impl Classifier {
         let layers = self.config.layers(self.classes);
         let network = Network::new(&mut graph, "C", 1, self.pixels, &layers, Init::PyTorch);
         let x = graph.tensor("x", &[chunk, self.pixels]);
-        let pass = network.apply(&mut graph, x, None, Mode::Eval, false, false, 0);
+        let pass = network.apply(&mut graph, x, Apply::eval(0));
         let probs = graph.like("probs", pass.output);
         // The last hidden layer: the output of the Linear before the output layer.
         let feature_layer = layers[..layers.len() - 1]
