@@ -4,7 +4,7 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 
 use crate::config::{Config, LrSchedule, Noise, Order, RealLabels};
-use crate::graph::{Graph, Id, Op};
+use crate::graph::{Graph, Id, InitialValues, Op};
 use crate::nn::{Apply, LayerSpec, Network, Pass};
 use crate::ops::activation::Activation;
 use crate::optim::Optimizer;
@@ -26,12 +26,6 @@ pub struct Shapes {
     pub loss_slots: usize,
     /// Images generated from the fixed sample noise.
     pub samples: usize,
-}
-
-/// Values to load into a fresh state: f32 tensors and u32 tensors.
-pub struct InitialValues {
-    pub f32s: Vec<(Id, Vec<f32>)>,
-    pub u32s: Vec<(Id, Vec<u32>)>,
 }
 
 pub struct Gan {

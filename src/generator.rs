@@ -11,11 +11,10 @@ use rand::rngs::StdRng;
 
 use crate::checkpoint::{self, Loaded, Stored, Values};
 use crate::config::{Config, Noise};
-use crate::gan::InitialValues;
 use crate::gpu::Gpu;
 use crate::graph::cpu::CpuState;
 use crate::graph::gpu::GpuState;
-use crate::graph::{Graph, Id, Op};
+use crate::graph::{Graph, Id, InitialValues, Op};
 use crate::nn::{Apply, Init, LayerSpec, Network};
 use crate::ops::activation::Activation;
 use crate::rng::RngKey;

@@ -23,6 +23,7 @@ use crate::gpu::Gpu;
 use crate::graph::gpu::{GpuProgram, GpuState};
 use crate::graph::{Id, Kind};
 use crate::ops::batch::pack_pixels;
+use crate::ops::sgd::SgdHyper;
 use crate::optim::OptimizerConfig;
 
 /// Samples in every grid: a 10×10 grid.
@@ -48,7 +49,8 @@ pub struct RunOptions {
 const IMAGES_DIGEST: &str = "train_images_sha256";
 
 /// Checks a configuration against the data and the device before any GPU work.
-pub fn validate(config: &Config, train_count: usize, gpu_limits: Option<&wgpu::Limits>) -> anyhow::Result<()> {
+/// `max_buffer_bytes`: the device's limit on a storage buffer, once a device is open.
+pub fn validate(config: &Config, train_count: usize, max_buffer_bytes: Option<u64>) -> anyhow::Result<()> {
     ensure!(config.batch > 0, "--batch must be at least 1");
     ensure!(config.epochs > 0, "--epochs must be at least 1");
     ensure!(config.z_dim > 0, "z_dim must be at least 1");
@@ -59,15 +61,10 @@ pub fn validate(config: &Config, train_count: usize, gpu_limits: Option<&wgpu::L
         config.lr_schedule
     );
     ensure!(config.batch <= train_count, "--batch {} is larger than the {train_count} training images", config.batch);
-    if let Some(limits) = gpu_limits {
+    if let Some(limit) = max_buffer_bytes {
         // The widest activation: D's [real; fake] batch of images.
         let bytes = (2 * config.batch * 784 * 4) as u64;
-        ensure!(
-            bytes <= limits.max_storage_buffer_binding_size,
-            "--batch {} needs {bytes}-byte buffers; this device allows {}",
-            config.batch,
-            limits.max_storage_buffer_binding_size
-        );
+        ensure!(bytes <= limit, "--batch {} needs {bytes}-byte buffers; this device allows {limit}", config.batch);
     }
     Ok(())
 }
@@ -240,8 +237,7 @@ impl<'a> Trainer<'a> {
         self.state.write_u32(self.gpu, self.gan.order, &order);
         if let Some(momentum) = self.gan.momentum(epoch) {
             for optimizer in [&self.gan.optimizer_g, &self.gan.optimizer_d] {
-                // SgdHyper's second word.
-                self.state.u32(optimizer.hyper).write_at(self.gpu, 1, &[momentum.to_bits()]);
+                self.state.u32(optimizer.hyper).write_at(self.gpu, SgdHyper::MOMENTUM_WORD, &[momentum.to_bits()]);
             }
         }
     }

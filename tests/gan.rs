@@ -5,11 +5,11 @@ mod common;
 
 use common::*;
 use gan_wgpu::config::{Config, LrSchedule, PRESETS};
-use gan_wgpu::gan::{Gan, InitialValues, Shapes, epoch_order};
+use gan_wgpu::gan::{Gan, Shapes, epoch_order};
 use gan_wgpu::gpu::Gpu;
-use gan_wgpu::graph::Id;
 use gan_wgpu::graph::cpu::CpuState;
 use gan_wgpu::graph::gpu::GpuState;
+use gan_wgpu::graph::{Id, InitialValues};
 use gan_wgpu::nn::{Layer, LayerSpec};
 use gan_wgpu::ops::batch::pack_pixels;
 use rand::Rng;

@@ -141,3 +141,12 @@ fn linear_decay_sets_lr_from_the_step_counter() {
         assert_eq!(AdamHyper { lr: h.lr, ..after }, h, "only lr changes");
     }
 }
+
+#[test]
+fn the_momentum_ramp_writes_sgds_momentum_and_nothing_else() {
+    let Some(gpu) = gpu() else { return };
+    let h = SgdHyper { lr: 0.1, momentum: 0.5, weight_decay: 0.0, lr_decay: 1.000004, lr_min: 1e-6 };
+    let hyper = Tensor::from_slice(gpu, &[1], &[h]);
+    hyper.view::<u32>().write_at(gpu, SgdHyper::MOMENTUM_WORD, &[0.7f32.to_bits()]);
+    assert_eq!(download(gpu, &hyper)[0], SgdHyper { momentum: 0.7, ..h });
+}

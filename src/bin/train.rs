@@ -167,7 +167,7 @@ fn main() -> anyhow::Result<()> {
     train::prepare_run_dir(&out)?;
 
     let gpu = Gpu::new_blocking()?;
-    train::validate(&config, dataset.train.count, Some(&gpu.device.limits()))?;
+    train::validate(&config, dataset.train.count, Some(gpu.max_buffer_bytes()))?;
     eprintln!(
         "training preset {:?} for {} epochs of {} images (batch {}) on {}; writing {}",
         config.preset,

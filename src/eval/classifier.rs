@@ -12,8 +12,9 @@ use rand::rngs::StdRng;
 
 use crate::checkpoint::{self, Stored, Values};
 use crate::data::Split;
-use crate::gan::{InitialValues, epoch_order};
+use crate::gan::epoch_order;
 use crate::gpu::Gpu;
+use crate::graph::InitialValues;
 use crate::graph::gpu::GpuState;
 use crate::graph::{Graph, Id, Op};
 use crate::nn::{Apply, Init, LayerSpec, Network};

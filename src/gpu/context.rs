@@ -192,6 +192,11 @@ impl Gpu {
     }
 
     /// Whether kernels may use subgroup operations here (see [`Gpu::open`]).
+    /// The largest storage buffer a kernel can bind on this device, in bytes.
+    pub fn max_buffer_bytes(&self) -> u64 {
+        self.device.limits().max_storage_buffer_binding_size
+    }
+
     pub fn uses_subgroups(&self) -> bool {
         self.subgroups_of_8
     }

@@ -1,8 +1,7 @@
 //! Runs a graph with the kernels' CPU references: the check the GPU is held to, and the browser's
 //! fallback where there is no adapter.
 
-use super::{CLOCK, Graph, Id, Kind, Op};
-use crate::gan::InitialValues;
+use super::{CLOCK, Graph, Id, InitialValues, Kind, Op};
 use crate::ops::adam::AdamHyper;
 use crate::ops::sgd::SgdHyper;
 use crate::ops::{

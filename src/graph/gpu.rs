@@ -1,7 +1,6 @@
 //! Runs a graph on the GPU: one buffer per tensor, one prepared dispatch per operation.
 
-use super::{CLOCK, Graph, Id, Kind, Op};
-use crate::gan::InitialValues;
+use super::{CLOCK, Graph, Id, InitialValues, Kind, Op};
 use crate::gpu::{Dispatch, Gpu, GpuError, Recorder, Tensor};
 use crate::ops::random::{Clock, Stream};
 use crate::ops::{

@@ -186,6 +186,12 @@ pub enum Op {
     Advance,
 }
 
+/// Values to load into a fresh state: f32 tensors and u32 tensors.
+pub struct InitialValues {
+    pub f32s: Vec<(Id, Vec<f32>)>,
+    pub u32s: Vec<(Id, Vec<u32>)>,
+}
+
 /// The tensors and the seed that a list of [`Op`]s works on. Tensor 0 is the clock.
 #[derive(Clone, Debug)]
 pub struct Graph {

@@ -16,6 +16,11 @@ pub struct SgdHyper {
     pub lr_min: f32,
 }
 
+impl SgdHyper {
+    /// The position of `momentum` in the GPU buffer, in 32-bit words (the momentum ramp writes it).
+    pub const MOMENTUM_WORD: usize = std::mem::offset_of!(SgdHyper, momentum) / 4;
+}
+
 /// param -= lr · (momentum · velocity + grad + weight_decay · param), velocity updated.
 pub fn update(gpu: &Gpu, hyper: &Tensor<SgdHyper>, param: &Tensor, grad: &Tensor, velocity: &Tensor) -> Dispatch {
     assert!(param.len() == grad.len() && param.len() == velocity.len(), "sgd: param, grad and velocity differ in size");
