@@ -113,14 +113,25 @@ fn dropout_equals_reference_exactly_and_keeps_the_right_share() {
 }
 
 #[test]
-fn dropout_backward_matches_finite_differences() {
-    let key = RngKey { seed: 4, stream: 9, step: 2 };
+fn dropout_backward_kernel_matches_finite_differences_of_the_forward_kernel() {
+    // Both sides on the GPU: the backward pass (the same kernel on dL/dy) against central differences
+    // of the forward kernel's output, so neither side is the CPU reference.
+    let Some(gpu) = gpu() else { return };
+    let clock = Clock::new(gpu, 2);
+    let stream = Stream { seed: 4, id: 9 };
     let mut rng = rng(17);
-    let x = random_vec(&mut rng, 40, -1.0, 1.0);
-    let r = random_vec(&mut rng, 40, -1.0, 1.0);
-    let coords: Vec<usize> = (0..40).collect();
-    // Backward is the same masked scaling applied to dL/dy = r.
-    let analytic = dropout::reference::apply(key, 0.5, &r);
-    let numeric = numeric_gradient(|x| dot(&r, &dropout::reference::apply(key, 0.5, x)), &x, &coords, 1e-2);
+    let n = 40;
+    let x = random_vec(&mut rng, n, -1.0, 1.0);
+    let r = random_vec(&mut rng, n, -1.0, 1.0);
+    let on_gpu = |input: &[f32]| {
+        let (tin, tout) = (upload(gpu, &[n], input), Tensor::zeros(gpu, &[n]));
+        let op = dropout::apply(gpu, &clock, stream, 0.5, &tin, &tout);
+        gpu.run(|pass| op.record(pass));
+        download(gpu, &tout)
+    };
+    let analytic = on_gpu(&r);
+    let coords: Vec<usize> = (0..n).collect();
+    let numeric = numeric_gradient(|x| dot(&r, &on_gpu(x)), &x, &coords, 1e-2);
     assert_gradient("dropout", &analytic, &numeric, &coords, 1e-3);
+    assert!(analytic.iter().any(|&g| g == 0.0) && analytic.iter().any(|&g| g != 0.0), "some dropped, some kept");
 }
