@@ -12,6 +12,7 @@ use gan_wgpu::graph::gpu::GpuState;
 use gan_wgpu::graph::{Id, InitialValues};
 use gan_wgpu::nn::{Layer, LayerSpec};
 use gan_wgpu::ops::batch::pack_pixels;
+use gan_wgpu::optim::OptimizerConfig;
 use rand::Rng;
 
 /// The preset's structure at a size the CPU reference runs in moments.
@@ -162,4 +163,98 @@ fn seed_preset_at_full_size_steps_alike_on_gpu_and_cpu() {
         let atol = if noise_only.contains(&p.value) { 2.0 * 2e-4 * 2.0 } else { 1e-5 };
         assert_close(&format!("seed preset, 2 steps: {name}"), &got, cpu.f32(p.value), atol, 1e-3);
     }
+}
+
+/// The losses of one step from a given state, with both learning rates 0 so that the step changes
+/// no parameter: (D's loss, G's loss), and the state after it (whose `.grad` tensors hold the step's
+/// gradients). The clock is set back first, so noise, labels, batch and dropout masks are the same
+/// every time.
+fn losses_at(gan: &Gan, start: &CpuState, params: &[(Id, Vec<f32>)]) -> (f64, f64, CpuState) {
+    let mut cpu = start.clone();
+    for (id, values) in params {
+        cpu.set_f32(*id, values.clone());
+    }
+    cpu.run(&gan.train_step);
+    let (d, g) = (cpu.f32(gan.d_losses)[0] as f64, cpu.f32(gan.g_losses)[0] as f64);
+    (d, g, cpu)
+}
+
+#[test]
+fn the_steps_gradients_are_those_of_the_gans_losses() {
+    // Directional finite differences of the GAN's own losses, on the CPU reference in f32: D's loss
+    // (BCE of D on [real; fake] against its targets) along a random direction of D's parameters, and
+    // G's non-saturating loss (BCE of D(G(z)) against 1, through D) along a random direction of G's,
+    // batch norm in training mode and dropout masks fixed by the clock. A sign error in G's objective,
+    // or D's gradient reaching G wrongly, fails here even where GPU and CPU agree.
+    //
+    // The losses have kinks (ReLU, maxout, dropout), which f32 differences of h = 1e-3 cross: D's loss
+    // is measured on batches of 6, where few rows cross; G's on batches of 32, since batch norm's
+    // statistics over 6 rows make G's loss too sharp for them (there the seed preset's G gradients were
+    // checked against PyTorch's autograd in float64 instead: equal within 1e-8).
+    let mut rng = rng(31);
+    for name in PRESETS {
+        for (which, batch) in [("D", 6), ("G", 32)] {
+            let config = Config { batch, ..shrunk(name) };
+            let (analytic, numeric) = directional_derivatives(&config, which, &mut rng);
+            let tolerance = 0.02 * numeric.abs().max(analytic.abs()) + 1e-4;
+            assert!(
+                (analytic - numeric).abs() <= tolerance,
+                "{name}: {which}'s gradient along a random direction is {analytic}, finite differences give {numeric}"
+            );
+            assert!(analytic.abs() > 1e-3, "{name}: {which}'s directional derivative {analytic} is too small to test");
+        }
+    }
+}
+
+/// `which` network's gradient from one step of `config`, and central differences of its loss, along
+/// one random direction of all its parameters.
+fn directional_derivatives(config: &Config, which: &str, rng: &mut rand::rngs::StdRng) -> (f64, f64) {
+    let mut config = config.clone();
+    for optimizer in [&mut config.optimizer_g, &mut config.optimizer_d] {
+        match optimizer {
+            OptimizerConfig::Sgd { lr, .. } | OptimizerConfig::Adam { lr, .. } => *lr = 0.0,
+        }
+    }
+    let shapes = Shapes { pixels: 16, train_count: 2 * config.batch, loss_slots: 8, samples: 4 };
+    let gan = Gan::new(&config, shapes);
+    let pixels: Vec<u8> = (0..shapes.train_count * shapes.pixels).map(|_| rng.random()).collect();
+    let mut values = gan.initial_values();
+    values.u32s.push((gan.images, pack_pixels(&pixels)));
+    values.u32s.push((gan.order, epoch_order(config.seed, 0, shapes.train_count)));
+    let mut start = CpuState::new(&gan.graph);
+    start.load(&values);
+    // Away from the paper's tiny initial weights, whose gradients are too small to measure in f32.
+    for network in [&gan.generator, &gan.discriminator] {
+        for p in network.params() {
+            let v: Vec<f32> = start.f32(p.value).iter().map(|&w| w + rng.random_range(-0.3..0.3)).collect();
+            start.set_f32(p.value, v);
+        }
+    }
+    let network = if which == "D" { &gan.discriminator } else { &gan.generator };
+    let params = network.params();
+    let (_, _, stepped) = losses_at(&gan, &start, &[]);
+    // Along the gradient plus as much random direction: the derivative is then large enough that the
+    // kinks f32 differences cross stay small beside it, and a wrong sign or a wrong term still shows.
+    let norm = |vs: &[Vec<f32>]| vs.iter().flatten().map(|&v| (v as f64).powi(2)).sum::<f64>().sqrt() as f32;
+    let gradient: Vec<Vec<f32>> = params.iter().map(|p| stepped.f32(p.grad).to_vec()).collect();
+    let random: Vec<Vec<f32>> =
+        gradient.iter().map(|g| g.iter().map(|_| rng.random_range(-1.0..1.0)).collect()).collect();
+    let (g_norm, r_norm) = (norm(&gradient), norm(&random));
+    let direction: Vec<Vec<f32>> = gradient
+        .iter()
+        .zip(&random)
+        .map(|(g, r)| g.iter().zip(r).map(|(g, r)| g / g_norm + r / r_norm).collect())
+        .collect();
+    let analytic = params.iter().zip(&direction).map(|(p, v)| dot(stepped.f32(p.grad), v)).sum();
+    let h = 1e-3f32;
+    let loss = |sign: f32| {
+        let moved: Vec<(Id, Vec<f32>)> = params
+            .iter()
+            .zip(&direction)
+            .map(|(p, v)| (p.value, start.f32(p.value).iter().zip(v).map(|(w, d)| w + sign * h * d).collect()))
+            .collect();
+        let (d, g, _) = losses_at(&gan, &start, &moved);
+        if which == "D" { d } else { g }
+    };
+    (analytic, (loss(1.0) - loss(-1.0)) / (2.0 * h as f64))
 }
