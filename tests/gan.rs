@@ -10,7 +10,7 @@ use gan_wgpu::gpu::Gpu;
 use gan_wgpu::graph::cpu::CpuState;
 use gan_wgpu::graph::gpu::GpuState;
 use gan_wgpu::graph::{Id, InitialValues};
-use gan_wgpu::nn::{Layer, LayerSpec};
+use gan_wgpu::nn::{Layer, LayerSpec, Network};
 use gan_wgpu::ops::batch::pack_pixels;
 use gan_wgpu::optim::OptimizerConfig;
 use rand::Rng;
@@ -36,13 +36,31 @@ fn shrunk(name: &str) -> Config {
 
 const STEPS: usize = 3;
 
-/// The GAN on random images, started alike on the CPU and on the GPU.
-fn start(gpu: &Gpu, gan: &Gan, seed: u64) -> (InitialValues, CpuState, GpuState) {
-    let mut rng = rng(seed);
+/// The biases of linear layers right before batch norm: batch norm subtracts the mean, so their true
+/// gradient is zero and what they get is rounding noise, which Adam scales up to steps of about lr.
+fn biases_before_batchnorm(network: &Network) -> Vec<Id> {
+    network
+        .layers
+        .windows(2)
+        .filter_map(|pair| match pair {
+            [Layer::Linear { b, .. }, Layer::BatchNorm { .. }] => Some(b.value),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Starting values of the GAN on random images from `rng`.
+fn random_start(gan: &Gan, rng: &mut rand::rngs::StdRng) -> InitialValues {
     let pixels: Vec<u8> = (0..gan.shapes.train_count * gan.shapes.pixels).map(|_| rng.random()).collect();
     let mut values = gan.initial_values();
     values.u32s.push((gan.images, pack_pixels(&pixels)));
     values.u32s.push((gan.order, epoch_order(gan.config.seed, 0, gan.shapes.train_count)));
+    values
+}
+
+/// The GAN on random images, started alike on the CPU and on the GPU.
+fn start(gpu: &Gpu, gan: &Gan, seed: u64) -> (InitialValues, CpuState, GpuState) {
+    let values = random_start(gan, &mut rng(seed));
     let mut cpu = CpuState::new(&gan.graph);
     cpu.load(&values);
     let state = GpuState::new(gpu, &gan.graph);
@@ -83,16 +101,9 @@ fn check_preset(config: &Config) {
     // paper's tiny initial weights give G gradients too small to move every f32, so not every tensor).
     for network in [&gan.generator, &gan.discriminator] {
         let mut moved = 0;
-        // A bias right before batch norm has a gradient of zero up to rounding, which Adam scales up to
-        // steps of lr: its change is rounding noise, held to the CPU only through its value above.
-        let cancelled: Vec<Id> = network
-            .layers
-            .windows(2)
-            .filter_map(|pair| match pair {
-                [Layer::Linear { b, .. }, Layer::BatchNorm { .. }] => Some(b.value),
-                _ => None,
-            })
-            .collect();
+        // A bias right before batch norm changes by rounding noise: it is held to the CPU only through
+        // its value above.
+        let cancelled = biases_before_batchnorm(network);
         for p in network.params().into_iter().filter(|p| !cancelled.contains(&p.value)) {
             let zeros = vec![0.0; gan.graph.tensors[p.value].len()];
             let start = values.f32s.iter().find(|(id, _)| *id == p.value).map_or(&zeros, |(_, v)| v);
@@ -144,18 +155,9 @@ fn seed_preset_at_full_size_steps_alike_on_gpu_and_cpu() {
         gpu.run(|pass| step.record(pass));
         cpu.run(&gan.train_step);
     }
-    // A bias right before batchnorm has a true gradient of zero (batchnorm subtracts the mean), so
-    // what it gets is rounding noise, which Adam scales up to steps of about lr: those biases
+    // Biases right before batch norm get rounding noise that Adam scales to steps of about lr: they
     // agree to 2·lr per step, the rest to rounding.
-    let noise_only: Vec<Id> = gan
-        .generator
-        .layers
-        .windows(2)
-        .filter_map(|pair| match pair {
-            [Layer::Linear { b, .. }, Layer::BatchNorm { .. }] => Some(b.value),
-            _ => None,
-        })
-        .collect();
+    let noise_only = biases_before_batchnorm(&gan.generator);
     assert_eq!(noise_only.len(), 2);
     for p in [gan.generator.params(), gan.discriminator.params()].concat() {
         let name = &gan.graph.tensors[p.value].name;
@@ -217,12 +219,8 @@ fn directional_derivatives(config: &Config, which: &str, rng: &mut rand::rngs::S
     }
     let shapes = Shapes { pixels: 16, train_count: 2 * config.batch, loss_slots: 8, samples: 4 };
     let gan = Gan::new(&config, shapes);
-    let pixels: Vec<u8> = (0..shapes.train_count * shapes.pixels).map(|_| rng.random()).collect();
-    let mut values = gan.initial_values();
-    values.u32s.push((gan.images, pack_pixels(&pixels)));
-    values.u32s.push((gan.order, epoch_order(config.seed, 0, shapes.train_count)));
     let mut start = CpuState::new(&gan.graph);
-    start.load(&values);
+    start.load(&random_start(&gan, rng));
     // Away from the paper's tiny initial weights, whose gradients are too small to measure in f32.
     for network in [&gan.generator, &gan.discriminator] {
         for p in network.params() {
