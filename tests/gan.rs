@@ -9,7 +9,7 @@ use gan_wgpu::gan::{Gan, Shapes, epoch_order};
 use gan_wgpu::gpu::Gpu;
 use gan_wgpu::graph::cpu::CpuState;
 use gan_wgpu::graph::gpu::GpuState;
-use gan_wgpu::graph::{Id, InitialValues};
+use gan_wgpu::graph::{Id, InitialValues, Op};
 use gan_wgpu::nn::{Layer, LayerSpec, Network};
 use gan_wgpu::ops::batch::pack_pixels;
 use gan_wgpu::optim::OptimizerConfig;
@@ -255,4 +255,64 @@ fn directional_derivatives(config: &Config, which: &str, rng: &mut rand::rngs::S
         if which == "D" { d } else { g }
     };
     (analytic, (loss(1.0) - loss(-1.0)) / (2.0 * h as f64))
+}
+
+#[test]
+fn two_steps_equal_pytorchs() {
+    // tests/fixtures/make_torch_steps.py ran two steps of the reference GAN in PyTorch from these
+    // weights, noise, images and labels (tuned's structure shrunk, no dropout): the CPU reference
+    // running the project's step list reaches the same losses and parameters.
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/torch_steps.safetensors");
+    let fixture = gan_wgpu::checkpoint::load(&path).unwrap();
+    let get = |name: &str| -> Vec<f32> {
+        match &fixture.tensors.get(name).unwrap_or_else(|| panic!("the fixture has no {name}")).values {
+            gan_wgpu::checkpoint::Values::F32(v) => v.clone(),
+            gan_wgpu::checkpoint::Values::U32(v) => v.iter().map(|&b| b as f32).collect(),
+            other => panic!("{name}: {other:?}"),
+        }
+    };
+    let mut config = shrunk("tuned");
+    config.discriminator.retain(|layer| !matches!(layer, LayerSpec::Dropout { .. }));
+    let steps = 2;
+    let shapes = Shapes { pixels: 16, train_count: steps * config.batch, loss_slots: 8, samples: 4 };
+    let gan = Gan::new(&config, shapes);
+    let mut cpu = CpuState::new(&gan.graph);
+    cpu.load(&gan.initial_values());
+    let params = [gan.generator.params(), gan.discriminator.params()].concat();
+    for p in &params {
+        cpu.set_f32(p.value, get(&format!("initial.{}", gan.graph.tensors[p.value].name)));
+    }
+    let images: Vec<u8> = (0..steps).flat_map(|s| get(&format!("step{s}.images"))).map(|b| b as u8).collect();
+    cpu.set_u32(gan.images, pack_pixels(&images));
+    cpu.set_u32(gan.order, (0..shapes.train_count as u32).collect());
+    // The step's own draws of z and of the real labels give way to PyTorch's.
+    let (z, labels) = (gan.graph.find("z").unwrap(), gan.graph.find("D.real_targets").unwrap());
+    let ops: Vec<Op> = gan
+        .train_step
+        .iter()
+        .filter(|op| !matches!(op, Op::Normal { out, .. } | Op::Uniform { out, .. } if *out == z || *out == labels))
+        .cloned()
+        .collect();
+    assert_eq!(ops.len(), gan.train_step.len() - 2);
+    for step in 0..steps {
+        cpu.set_f32(z, get(&format!("step{step}.z")));
+        cpu.set_f32(labels, get(&format!("step{step}.real_labels")));
+        cpu.run(&ops);
+        for (losses, name) in [(gan.g_losses, "g_loss"), (gan.d_losses, "d_loss")] {
+            let want = get(&format!("step{step}.{name}"));
+            assert_close(&format!("step {step}: {name}"), &cpu.f32(losses)[step..step + 1], &want, 1e-6, 1e-5);
+        }
+    }
+    // Biases right before batch norm move by Adam-scaled rounding noise: within lr per step.
+    let noise_only = biases_before_batchnorm(&gan.generator);
+    for p in &params {
+        let name = &gan.graph.tensors[p.value].name;
+        assert_close(
+            &format!("{name} after {steps} steps"),
+            cpu.f32(p.value),
+            &get(&format!("final.{name}")),
+            if noise_only.contains(&p.value) { 2e-4 * steps as f32 } else { 1e-6 },
+            1e-4,
+        );
+    }
 }
