@@ -179,24 +179,23 @@ fn generate(
         "no --weights given, and the shipped generator {SHIPPED_GENERATOR} is not here: run from the \
          repository root, or pass --weights FILE (a run's generator.safetensors)"
     );
-    let (z, count, from) = match noise {
-        Noise::Seed { seed, count } => (None, *count, format!("seed {seed}")),
+    let (generator, z, from) = match noise {
+        Noise::Seed { seed, count } => {
+            let generator = Generator::load(weights, *count)?;
+            let z = generator.noise(*seed);
+            (generator, z, format!("seed {seed}"))
+        }
         Noise::File(file) => {
             // The generator's z_dim is known only once its file is read: read it for one sample first.
             let z_dim = Generator::load(weights, 1)?.architecture.z_dim;
             let z = gan_wgpu::data::read_npy_rows(file, z_dim, "noise vectors")?;
-            let count = z.len() / z_dim;
-            (Some(z), count, format!("noise from {}", file.display()))
+            (Generator::load(weights, z.len() / z_dim)?, z, format!("noise from {}", file.display()))
         }
     };
-    let generator = Generator::load(weights, count)?;
+    let count = generator.graph.shape(generator.z)[0];
     let gpu = gan_wgpu::gpu::Gpu::new_blocking()?;
     let started = std::time::Instant::now();
-    let samples = match (&z, noise) {
-        (Some(z), _) => pollster::block_on(generator.run_gpu(&gpu, z))?,
-        (None, Noise::Seed { seed, .. }) => pollster::block_on(generator.generate_gpu(&gpu, *seed))?,
-        (None, Noise::File(_)) => unreachable!("a file's noise was read above"),
-    };
+    let samples = pollster::block_on(generator.run_gpu(&gpu, &z))?;
     let pixels = generator.architecture.pixels;
     gan_wgpu::grid::samples_grid(&samples, pixels)
         .save(out)
