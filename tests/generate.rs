@@ -257,3 +257,31 @@ fn commands_print_no_window_system_errors() {
     assert!(output.status.success(), "{stderr}");
     assert!(!stderr.contains("XDG_RUNTIME_DIR"), "{stderr}");
 }
+
+#[test]
+fn generate_uses_the_shipped_generator_and_says_where_it_is_missing() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    assert!(root.join("models/generator.safetensors").is_file(), "the shipped generator is missing");
+    let elsewhere = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_gan-wgpu"))
+        .args(["generate", "--out", "grid.png", "--npy", "samples.npy"])
+        .current_dir(elsewhere.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success() && stderr.contains("models/generator.safetensors is not here"), "{stderr}");
+    if gpu().is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_gan-wgpu"))
+        .args(["generate", "--count", "4", "--out"])
+        .arg(dir.path().join("grid.png"))
+        .arg("--npy")
+        .arg(dir.path().join("samples.npy"))
+        .current_dir(root)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(read_npy(&dir.path().join("samples.npy"), 784).len(), 4 * 784);
+}
