@@ -155,25 +155,39 @@ impl<'a> Trainer<'a> {
     /// [`Trainer::run`]; a resumed run keeps the rows and the best score up to its checkpoint.
     pub fn score_every(&mut self, every: usize, quick: QuickEval) -> anyhow::Result<()> {
         ensure!(every > 0, "--eval-every must be at least 1 epoch");
-        let mut kept = format!("{}\n", quick::CSV_HEADER);
-        let mut best = None;
-        if self.step > 0 {
-            let csv = fs::read_to_string(self.path(METRICS)).unwrap_or_default();
-            for line in csv.lines().skip(1) {
-                let fields: Vec<&str> = line.split(',').collect();
-                if let [_, step, parzen, ..] = fields[..]
-                    && let (Ok(step), Ok(parzen)) = (step.parse::<u64>(), parzen.parse::<f64>())
-                    && step <= self.step
-                {
-                    best = Some(best.map_or(parzen, |b: f64| b.max(parzen)));
-                    kept.push_str(line);
-                    kept.push('\n');
-                }
-            }
-        }
-        fs::write(self.path(METRICS), kept).with_context(|| format!("cannot write {METRICS}"))?;
+        let parzens = self.keep_rows_to_step(METRICS, quick::CSV_HEADER, |fields| match fields {
+            [_, step, parzen, ..] => Some((step.parse().ok()?, parzen.parse::<f64>().ok()?)),
+            _ => None,
+        })?;
+        let best = parzens.into_iter().reduce(f64::max);
         self.scoring = Some(Scoring { quick, every, best, latest: None });
         Ok(())
+    }
+
+    /// Rewrites the CSV file `name` with `header` and the rows of steps up to the current one (later
+    /// rows belong to steps that will run again), and returns what `parse` makes of the kept rows; a
+    /// row is kept where `parse` gives its step and values.
+    fn keep_rows_to_step<T>(
+        &self,
+        name: &str,
+        header: &str,
+        parse: impl Fn(&[&str]) -> Option<(u64, T)>,
+    ) -> anyhow::Result<Vec<T>> {
+        let csv = fs::read_to_string(self.path(name)).unwrap_or_default();
+        let mut kept = format!("{header}\n");
+        let mut values = Vec::new();
+        for line in csv.lines().skip(1) {
+            let fields: Vec<&str> = line.split(',').collect();
+            if let Some((step, value)) = parse(&fields)
+                && step <= self.step
+            {
+                values.push(value);
+                kept.push_str(line);
+                kept.push('\n');
+            }
+        }
+        fs::write(self.path(name), kept).with_context(|| format!("cannot rewrite {name}"))?;
+        Ok(values)
     }
 
     fn path(&self, name: &str) -> PathBuf {
@@ -426,21 +440,14 @@ impl<'a> Trainer<'a> {
         }
         self.step = loaded.metadata_json("step")?;
         self.read_to = self.step;
-        // Keep the loss log up to the checkpoint: later lines belong to steps that will run again.
-        let csv = fs::read_to_string(self.path("losses.csv")).unwrap_or_else(|_| "step,d_loss,g_loss\n".into());
-        let mut kept = String::from("step,d_loss,g_loss\n");
-        for line in csv.lines().skip(1) {
-            let fields: Vec<&str> = line.split(',').collect();
-            if let [step, d, g] = fields[..]
-                && let (Ok(step), Ok(d), Ok(g)) = (step.parse::<u64>(), d.parse(), g.parse())
-                && step <= self.step
-            {
-                self.losses.push((step - 1, d, g));
-                kept.push_str(line);
-                kept.push('\n');
+        let losses = self.keep_rows_to_step("losses.csv", "step,d_loss,g_loss", |fields| match fields {
+            [step, d, g] => {
+                let step: u64 = step.parse().ok()?;
+                Some((step, (step - 1, d.parse().ok()?, g.parse().ok()?)))
             }
-        }
-        fs::write(self.path("losses.csv"), kept).context("cannot rewrite losses.csv")?;
+            _ => None,
+        })?;
+        self.losses = losses;
         Ok(())
     }
 
