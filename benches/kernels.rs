@@ -7,7 +7,7 @@ use std::time::Instant;
 use gan_wgpu::gpu::{Dispatch, Gpu, Tensor};
 use gan_wgpu::ops::activation::Activation;
 use gan_wgpu::ops::adam::{self, AdamHyper};
-use gan_wgpu::ops::matmul::{Layout, matmul};
+use gan_wgpu::ops::matmul::{Layout, VARIANTS, matmul_with};
 use gan_wgpu::ops::random::{Clock, Stream};
 use gan_wgpu::ops::sgd::{self, SgdHyper};
 use gan_wgpu::ops::{batchnorm, bce, dropout, maxout, random, reduce};
@@ -23,18 +23,22 @@ fn time(gpu: &Gpu, op: &Dispatch) -> f64 {
     start.elapsed().as_secs_f64() / REPS as f64
 }
 
-/// Prints one row: time per dispatch, and GFLOP/s or GB/s of the work it does.
-fn row(gpu: &Gpu, name: &str, op: &Dispatch, flops: f64, bytes: f64) {
+/// Prints one row: time per dispatch, and GFLOP/s or GB/s of the work it does. The dispatch is
+/// built only for selected rows, so that a filter skips their compiles too.
+fn row(gpu: &Gpu, name: &str, op: impl FnOnce() -> Dispatch, flops: f64, bytes: f64) {
     if !selected(name) {
         return;
     }
-    let t = time(gpu, op);
+    let started = Instant::now();
+    let op = op();
+    let build = started.elapsed().as_secs_f64();
+    let t = time(gpu, &op);
     let rate = if flops > 0.0 {
         format!("{:8.2} GFLOP/s", flops / t / 1e9)
     } else {
         format!("{:8.2} GB/s   ", bytes / t / 1e9)
     };
-    println!("{name:<44} {:>10.1} µs  {rate}", t * 1e6);
+    println!("{name:<56} {:>10.1} µs  {rate}  {:>8.1} ms", t * 1e6, build * 1e3);
 }
 
 /// `cargo bench --bench kernels -- matmul` runs only the rows whose name contains "matmul".
@@ -50,7 +54,8 @@ fn filled(gpu: &Gpu, shape: &[usize]) -> Tensor {
 fn main() {
     let gpu = Gpu::new_blocking().unwrap_or_else(|e| panic!("{e}"));
     println!("adapter: {}\n", gpu.adapter);
-    println!("{:<44} {:>13}  {:>15}", "kernel", "time", "rate");
+    // "build": creating the dispatch, which compiles its pipeline the first time one is needed.
+    println!("{:<56} {:>13}  {:>15}  {:>11}", "kernel", "time", "rate", "build");
 
     // Matmuls of the seed preset (batch 64) and the paper preset (batch 100), each in the three layouts.
     for (m, k, n, what) in [
@@ -67,27 +72,17 @@ fn main() {
         let (x, w, b, y) =
             (filled(&gpu, &[m, k]), filled(&gpu, &[k, n]), filled(&gpu, &[n]), Tensor::zeros(&gpu, &[m, n]));
         let (dx, dw) = (Tensor::zeros(&gpu, &[m, k]), Tensor::zeros(&gpu, &[k, n]));
-        row(
-            &gpu,
-            &format!("matmul {what} X·W+b, ReLU"),
-            &matmul(&gpu, Layout::Plain, &x, &w, Some(&b), Activation::Relu, &y),
-            flops,
-            0.0,
-        );
-        row(
-            &gpu,
-            &format!("matmul {what} dY·Wᵀ"),
-            &matmul(&gpu, Layout::TransposeB, &y, &w, None, Activation::Identity, &dx),
-            flops,
-            0.0,
-        );
-        row(
-            &gpu,
-            &format!("matmul {what} Xᵀ·dY"),
-            &matmul(&gpu, Layout::TransposeA, &x, &y, None, Activation::Identity, &dw),
-            flops,
-            0.0,
-        );
+        for variant in VARIANTS {
+            let name = variant.name();
+            let plain = || matmul_with(&gpu, variant, Layout::Plain, &x, &w, Some(&b), Activation::Relu, &y);
+            row(&gpu, &format!("matmul {name} {what} X·W+b, ReLU"), plain, flops, 0.0);
+            let input_gradient =
+                || matmul_with(&gpu, variant, Layout::TransposeB, &y, &w, None, Activation::Identity, &dx);
+            row(&gpu, &format!("matmul {name} {what} dY·Wᵀ"), input_gradient, flops, 0.0);
+            let weight_gradient =
+                || matmul_with(&gpu, variant, Layout::TransposeA, &x, &y, None, Activation::Identity, &dw);
+            row(&gpu, &format!("matmul {name} {what} Xᵀ·dY"), weight_gradient, flops, 0.0);
+        }
     }
 
     let f32s = |n: usize| (n * 4) as f64;
@@ -97,8 +92,8 @@ fn main() {
         Tensor::zeros(&gpu, &[rows, units]),
         Tensor::<u32>::zeros(&gpu, &[rows, units]),
     );
-    row(&gpu, "maxout forward 64×512×3", &maxout::forward(&gpu, &z, &u, &arg), 0.0, f32s(rows * units * (k + 2)));
-    row(&gpu, "maxout backward 64×512×3", &maxout::backward(&gpu, &u, &arg, &z), 0.0, f32s(rows * units * (k + 2)));
+    row(&gpu, "maxout forward 64×512×3", || maxout::forward(&gpu, &z, &u, &arg), 0.0, f32s(rows * units * (k + 2)));
+    row(&gpu, "maxout backward 64×512×3", || maxout::backward(&gpu, &u, &arg, &z), 0.0, f32s(rows * units * (k + 2)));
 
     let n = 64 * 784;
     let (x, y, dy) = (filled(&gpu, &[n]), Tensor::zeros(&gpu, &[n]), filled(&gpu, &[n]));
@@ -106,29 +101,29 @@ fn main() {
         row(
             &gpu,
             &format!("activation {act:?} forward 64×784"),
-            &gan_wgpu::ops::activation::forward(&gpu, act, &x, &y),
+            || gan_wgpu::ops::activation::forward(&gpu, act, &x, &y),
             0.0,
             f32s(2 * n),
         );
         row(
             &gpu,
             &format!("activation {act:?} backward 64×784"),
-            &gan_wgpu::ops::activation::backward(&gpu, act, &x, &dy, &y),
+            || gan_wgpu::ops::activation::backward(&gpu, act, &x, &dy, &y),
             0.0,
             f32s(3 * n),
         );
     }
     let clock = Clock::new(&gpu, 0);
     let stream = Stream { seed: 0, id: 0 };
-    row(&gpu, "dropout 64×784", &dropout::apply(&gpu, &clock, stream, 0.8, &x, &y), 0.0, f32s(2 * n));
+    row(&gpu, "dropout 64×784", || dropout::apply(&gpu, &clock, stream, 0.8, &x, &y), 0.0, f32s(2 * n));
     row(
         &gpu,
         "random normal 64×100",
-        &random::normal(&gpu, &clock, stream, 0.0, 1.0, &Tensor::zeros(&gpu, &[64, 100])),
+        || random::normal(&gpu, &clock, stream, 0.0, 1.0, &Tensor::zeros(&gpu, &[64, 100])),
         0.0,
         f32s(6400),
     );
-    row(&gpu, "random uniform 64×784", &random::uniform(&gpu, &clock, stream, 0.0, 1.0, &y), 0.0, f32s(n));
+    row(&gpu, "random uniform 64×784", || random::uniform(&gpu, &clock, stream, 0.0, 1.0, &y), 0.0, f32s(n));
 
     let (rows, features) = (64, 512);
     let shape = [rows, features];
@@ -143,7 +138,7 @@ fn main() {
     row(
         &gpu,
         "batchnorm forward (train) 64×512",
-        &batchnorm::forward_train(&gpu, &bx, &g, &beta, &by, &stats, &running),
+        || batchnorm::forward_train(&gpu, &bx, &g, &beta, &by, &stats, &running),
         0.0,
         f32s(4 * rows * features),
     );
@@ -151,21 +146,21 @@ fn main() {
     row(
         &gpu,
         "batchnorm backward 64×512",
-        &batchnorm::backward(&gpu, &bx, &g, &stats, &by, &bdx, &dg, &db),
+        || batchnorm::backward(&gpu, &bx, &g, &stats, &by, &bdx, &dg, &db),
         0.0,
         f32s(5 * rows * features),
     );
     row(
         &gpu,
         "column sums 64×784",
-        &reduce::column_sums(&gpu, &filled(&gpu, &[64, 784]), &Tensor::zeros(&gpu, &[784])),
+        || reduce::column_sums(&gpu, &filled(&gpu, &[64, 784]), &Tensor::zeros(&gpu, &[784])),
         0.0,
         f32s(n),
     );
 
     let (p, t, grad, loss) =
         (filled(&gpu, &[128]), filled(&gpu, &[128]), Tensor::zeros(&gpu, &[128]), Tensor::zeros(&gpu, &[1]));
-    row(&gpu, "bce 128", &bce::bce(&gpu, &p, &t, &grad, &clock, &loss), 0.0, f32s(3 * 128));
+    row(&gpu, "bce 128", || bce::bce(&gpu, &p, &t, &grad, &clock, &loss), 0.0, f32s(3 * 128));
 
     let params = 784 * 1536;
     let (w, gw, m, v) = (
@@ -184,6 +179,6 @@ fn main() {
         &[1],
         &[AdamHyper { lr: 1e-9, beta1: 0.5, beta2: 0.999, eps: 1e-8, weight_decay: 0.0, step: 1 }],
     );
-    row(&gpu, "sgd update 784×1536", &sgd::update(&gpu, &sh, &w, &gw, &m), 0.0, f32s(5 * params));
-    row(&gpu, "adam update 784×1536", &adam::update(&gpu, &ah, &w, &gw, &m, &v), 0.0, f32s(7 * params));
+    row(&gpu, "sgd update 784×1536", || sgd::update(&gpu, &sh, &w, &gw, &m), 0.0, f32s(5 * params));
+    row(&gpu, "adam update 784×1536", || adam::update(&gpu, &ah, &w, &gw, &m, &v), 0.0, f32s(7 * params));
 }

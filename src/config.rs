@@ -202,6 +202,8 @@ impl Config {
                     momentum_ramp: Some(MomentumRamp { start: 0.5, end: 0.7, epochs: 250 }),
                     real_labels: RealLabels::Hard,
                     order: Order::DiscriminatorFirst,
+                    // mnist.yaml trains on the first 50,000 images and keeps the rest for validation.
+                    validation_images: 10_000,
                     ..seed
                 }
             }

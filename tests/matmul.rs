@@ -1,49 +1,45 @@
-//! matmul.wgsl against the CPU reference, and the linear layer's backward against finite differences.
+//! Every matmul variant (shaders/matmul/) against the CPU reference, each one forced, and the
+//! linear layer's backward against finite differences.
 
 mod common;
 
 use common::*;
 use gan_wgpu::gpu::{Gpu, Tensor};
 use gan_wgpu::ops::activation::{self, Activation};
-use gan_wgpu::ops::matmul::{Layout, matmul, reference};
+use gan_wgpu::ops::matmul::{Layout, VARIANTS, Variant, matmul, matmul_with, reference};
 use gan_wgpu::ops::reduce;
-
-/// Stored shapes of A and B for op(A) = m×k and op(B) = k×n.
-fn stored(layout: Layout, m: usize, k: usize, n: usize) -> ([usize; 2], [usize; 2]) {
-    match layout {
-        Layout::Plain => ([m, k], [k, n]),
-        Layout::TransposeA => ([k, m], [k, n]),
-        Layout::TransposeB => ([m, k], [n, k]),
-    }
-}
 
 fn check(layout: Layout, m: usize, k: usize, n: usize, with_bias: bool, act: Activation) {
     let Some(gpu) = gpu() else { return };
-    check_on(gpu, layout, m, k, n, with_bias, act);
+    for variant in VARIANTS {
+        check_on(gpu, variant, layout, m, k, n, with_bias, act);
+    }
 }
 
-fn check_on(gpu: &Gpu, layout: Layout, m: usize, k: usize, n: usize, with_bias: bool, act: Activation) {
+#[allow(clippy::too_many_arguments)]
+fn check_on(gpu: &Gpu, variant: Variant, layout: Layout, m: usize, k: usize, n: usize, with_bias: bool, act: Activation) {
     let mut rng = rng((m * 31 + k * 7 + n) as u64);
-    let (a_shape, b_shape) = stored(layout, m, k, n);
+    let (a_shape, b_shape) = layout.stored(m, k, n);
     let a = random_vec(&mut rng, m * k, -1.0, 1.0);
     let b = random_vec(&mut rng, k * n, -1.0, 1.0);
     let bias = with_bias.then(|| random_vec(&mut rng, n, -1.0, 1.0));
     let (ta, tb) = (upload(gpu, &a_shape, &a), upload(gpu, &b_shape, &b));
     let t_bias = bias.as_ref().map(|v| upload(gpu, &[n], v));
     let c = Tensor::zeros(gpu, &[m, n]);
-    let op = matmul(gpu, layout, &ta, &tb, t_bias.as_ref(), act, &c);
+    let op = matmul_with(gpu, variant, layout, &ta, &tb, t_bias.as_ref(), act, &c);
     gpu.run(|pass| op.record(pass));
     let want = reference::matmul(layout, &a, a_shape, &b, b_shape, bias.as_deref(), act);
     // Sums of k products of values in [-1, 1]: rounding grows like sqrt(k)·eps·|terms|.
     let atol = 1e-5 * (k as f32).sqrt() * 4.0;
-    assert_close(&format!("{layout:?} {m}×{k}×{n} bias={with_bias} {act:?}"), &download(gpu, &c), &want, atol, 1e-5);
+    let what = format!("{} {layout:?} {m}×{k}×{n} bias={with_bias} {act:?}", variant.name());
+    assert_close(&what, &download(gpu, &c), &want, atol, 1e-5);
 }
 
 const LAYOUTS: [Layout; 3] = [Layout::Plain, Layout::TransposeA, Layout::TransposeB];
 
 /// Unaligned shapes are read element by element, aligned ones (multiples of 4) as vec4s, including
-/// partial blocks at the edges; the small products take the kernel's `small` entry, (65, 129, 63),
-/// (33, 20, 70) and (100, 7, 130) its `main`.
+/// partial blocks and tiles at the edges; in the block variant the small products take the `small`
+/// entry, (65, 129, 63), (33, 20, 70) and (100, 7, 130) its `main`.
 const ODD_SHAPES: [(usize, usize, usize); 12] = [
     (1, 1, 1),
     (4, 4, 4),
@@ -68,17 +64,29 @@ fn odd_shapes() {
     }
 }
 
-/// Where the adapter has subgroups of 8 (lavapipe), `odd_shapes` runs the kernel that shares rows
-/// across a subgroup; this runs the one every other adapter gets.
+/// Where the adapter has subgroups of 8 (lavapipe), `odd_shapes` runs the blocks that share rows
+/// across a subgroup; this runs the ones every other adapter gets.
 #[test]
 fn odd_shapes_without_subgroups() {
     let Some(gpu) = gpu_without_subgroups() else { return };
     assert!(!gpu.uses_subgroups());
-    for layout in LAYOUTS {
-        for (m, k, n) in ODD_SHAPES {
-            check_on(gpu, layout, m, k, n, true, Activation::Relu);
+    for variant in VARIANTS.into_iter().filter(|v| matches!(v, Variant::Block { .. })) {
+        for layout in LAYOUTS {
+            for (m, k, n) in ODD_SHAPES {
+                check_on(gpu, variant, layout, m, k, n, true, Activation::Relu);
+            }
         }
     }
+}
+
+/// The names `GAN_WGPU_KERNELS` takes map to the variants and back.
+#[test]
+fn variant_names_round_trip() {
+    for variant in VARIANTS {
+        assert_eq!(Variant::named(variant.name()), Some(variant));
+    }
+    assert_eq!(Variant::named("tiled-64x64"), Some(Variant::Tiled));
+    assert_eq!(Variant::named("warp-9000"), None);
 }
 
 #[test]

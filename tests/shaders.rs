@@ -23,7 +23,8 @@ fn every_shader_parses_and_validates() {
 fn every_wgsl_file_is_used() {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/shaders");
     let sources: String = ALL.iter().map(|s| s.source()).collect();
-    for entry in std::fs::read_dir(dir).unwrap().chain(std::fs::read_dir(format!("{dir}/common")).unwrap()) {
+    let folders = ["", "/common", "/matmul"].map(|sub| std::fs::read_dir(format!("{dir}{sub}")).unwrap());
+    for entry in folders.into_iter().flatten() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "wgsl") {
             let text = std::fs::read_to_string(&path).unwrap();

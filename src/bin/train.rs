@@ -190,6 +190,7 @@ fn main() -> anyhow::Result<()> {
 
     let options = RunOptions { out: out.clone(), log_every: args.log_every as usize, progress: !args.quiet, stop };
     let mut trainer = Trainer::new(&gpu, &config, &dataset.train, options, args.resume)?;
+    eprintln!("{}", gpu.kernel_summary());
     if let Some(every) = eval_every {
         let classifier = match (config.dataset.as_str(), args.classifier.exists()) {
             ("mnist", true) => Some(Classifier::load(&args.classifier)?),

@@ -1,8 +1,11 @@
 //! The GPU context: which adapter, which device, and the kernel cache.
 
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
+use std::path::PathBuf;
 
 use crate::gpu::kernel::{KernelCache, Recorder};
+use crate::gpu::tune::{self, Choice, Tuning};
 
 /// Environment variable that picks an adapter by (case-insensitive) name substring, e.g. `llvmpipe`.
 pub const ADAPTER_ENV: &str = "GAN_WGPU_ADAPTER";
@@ -30,6 +33,8 @@ pub enum GpuError {
     },
     #[error("reading a buffer back from the GPU failed: {0}")]
     ReadBack(String),
+    #[error("{0}")]
+    Kernels(String),
 }
 
 /// A short description of an adapter, as printed by logs and `gan-wgpu adapters`.
@@ -46,6 +51,13 @@ impl From<wgpu::AdapterInfo> for AdapterSummary {
         let driver =
             [info.driver, info.driver_info].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" ");
         Self { name: info.name, backend: info.backend, device_type: info.device_type, driver }
+    }
+}
+
+impl AdapterSummary {
+    /// The key of this adapter's kernel choices in the cache: name, backend and driver.
+    pub fn tune_key(&self) -> String {
+        format!("{} | {:?} | {}", self.name, self.backend, self.driver)
     }
 }
 
@@ -68,6 +80,31 @@ pub struct Gpu {
     /// across a workgroup of 8 with subgroup operations (`shaders/matmul_rows_subgroup.wgsl`).
     pub(crate) subgroups_of_8: bool,
     pub(crate) kernels: KernelCache,
+    pub(crate) tuning: Tuning,
+}
+
+/// How to open a device: whether kernels may use subgroups, forced kernel variants, and where the
+/// kernel choices are cached.
+#[derive(Clone, Debug)]
+pub struct GpuOptions {
+    /// Subgroup operations where the adapter has subgroups of exactly 8 (tests turn them off to
+    /// check the kernels that other adapters run).
+    pub subgroups: bool,
+    /// Variants forced by name, per op (`GAN_WGPU_KERNELS`).
+    pub kernels: HashMap<&'static str, &'static str>,
+    /// The choices cache file (`GAN_WGPU_TUNE_CACHE`); None keeps them in memory.
+    pub tune_cache: Option<PathBuf>,
+}
+
+impl GpuOptions {
+    /// Subgroups allowed, and `GAN_WGPU_KERNELS` and `GAN_WGPU_TUNE_CACHE` as set.
+    pub fn from_env() -> Result<Self, GpuError> {
+        let kernels = match std::env::var(tune::KERNELS_ENV) {
+            Ok(value) => tune::parse_forced(&value).map_err(GpuError::Kernels)?,
+            Err(_) => HashMap::new(),
+        };
+        Ok(Self { subgroups: true, kernels, tune_cache: tune::cache_path_from_env() })
+    }
 }
 
 fn backends_from_env() -> wgpu::Backends {
@@ -157,12 +194,12 @@ fn required_limits(adapter: &wgpu::Adapter) -> wgpu::Limits {
 impl Gpu {
     /// Opens the preferred adapter (or the one `GAN_WGPU_ADAPTER` names) and creates a device.
     pub async fn new() -> Result<Self, GpuError> {
-        Self::open(true).await
+        Self::open(GpuOptions::from_env()?).await
     }
 
-    /// [`Gpu::new`], using subgroup operations only if `subgroups` and the adapter has subgroups of
-    /// exactly 8 (tests turn them off to check the kernels that other adapters run).
-    pub async fn open(subgroups: bool) -> Result<Self, GpuError> {
+    /// [`Gpu::new`] with the given options.
+    pub async fn open(options: GpuOptions) -> Result<Self, GpuError> {
+        let subgroups = options.subgroups;
         let backends = backends_from_env();
         let instance = new_instance(backends);
         let adapter = select_adapter(&instance, backends).await?;
@@ -182,7 +219,8 @@ impl Gpu {
             .request_device(&desc)
             .await
             .map_err(|source| GpuError::Device { adapter: summary.name.clone(), source })?;
-        Ok(Self { device, queue, adapter: summary, subgroups_of_8, kernels: KernelCache::default() })
+        let tuning = Tuning::new(options.kernels, options.tune_cache, summary.tune_key());
+        Ok(Self { device, queue, adapter: summary, subgroups_of_8, kernels: KernelCache::default(), tuning })
     }
 
     /// [`Gpu::new`] for native code that has no async runtime.
@@ -191,20 +229,35 @@ impl Gpu {
         pollster::block_on(Self::new())
     }
 
-    /// Whether kernels may use subgroup operations here (see [`Gpu::open`]).
     /// The largest storage buffer a kernel can bind on this device, in bytes.
     pub fn max_buffer_bytes(&self) -> u64 {
         self.device.limits().max_storage_buffer_binding_size
     }
 
+    /// Whether kernels may use subgroup operations here (see [`GpuOptions::subgroups`]).
     pub fn uses_subgroups(&self) -> bool {
         self.subgroups_of_8
     }
 
     /// [`Gpu::open`] for native code that has no async runtime.
     #[cfg(not(target_arch = "wasm32"))]
-    pub fn open_blocking(subgroups: bool) -> Result<Self, GpuError> {
-        pollster::block_on(Self::open(subgroups))
+    pub fn open_blocking(options: GpuOptions) -> Result<Self, GpuError> {
+        pollster::block_on(Self::open(options))
+    }
+
+    /// The kernel variants chosen so far on this device, by op and shape.
+    pub fn kernel_choices(&self) -> BTreeMap<String, Choice> {
+        self.tuning.choices()
+    }
+
+    /// One line on the kernel variants chosen so far (see `gpu::tune`).
+    pub fn kernel_summary(&self) -> String {
+        self.tuning.summary()
+    }
+
+    /// The variants forced by `GAN_WGPU_KERNELS`, by op.
+    pub fn forced_kernels(&self) -> &HashMap<&'static str, &'static str> {
+        self.tuning.forced()
     }
 
     /// Records work and submits it as one command buffer.

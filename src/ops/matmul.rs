@@ -1,10 +1,13 @@
-//! C = op(A)·op(B) (+ bias) then activation (`shaders/matmul.wgsl`, with op(A)'s rows fetched by
-//! `matmul_rows.wgsl`, or shared across a subgroup by `matmul_rows_subgroup.wgsl` where the adapter
-//! has subgroups of 8).
+//! C = op(A)·op(B) (+ bias) then activation, in numbered variants (`shaders/matmul/`): 1 simple
+//! (a value per invocation), 2 register blocks (32×16 or 64×16 per invocation, texel reads, built
+//! for llvmpipe), 3 workgroup tiles (64×64 per workgroup of 256, storage reads, built for real
+//! GPUs). [`matmul`] takes the variant this adapter runs fastest at the shape, measured the first
+//! time the shape is met and cached (`gpu::tune`); [`matmul_with`] takes a given one.
 
+use crate::gpu::tune::{Family, Timing};
 use crate::gpu::{Access, Dispatch, Gpu, KernelSpec, Tensor};
 use crate::ops::activation::Activation;
-use crate::shaders;
+use crate::shaders::{self, Shader};
 
 /// Which operand is transposed: the three products a linear layer's training needs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -22,6 +25,15 @@ impl Layout {
         (self == Layout::TransposeA, self == Layout::TransposeB)
     }
 
+    /// The stored shapes of A and B for op(A) = m×k and op(B) = k×n.
+    pub fn stored(self, m: usize, k: usize, n: usize) -> ([usize; 2], [usize; 2]) {
+        match self {
+            Layout::Plain => ([m, k], [k, n]),
+            Layout::TransposeA => ([k, m], [k, n]),
+            Layout::TransposeB => ([m, k], [n, k]),
+        }
+    }
+
     /// (M, K, N) of op(A)·op(B) given the stored shapes of A and B.
     fn dims(self, a: &[usize], b: &[usize]) -> (usize, usize, usize) {
         assert!(a.len() == 2 && b.len() == 2, "matmul takes matrices, got {a:?} and {b:?}");
@@ -33,21 +45,84 @@ impl Layout {
     }
 }
 
-/// The block of C one invocation of `main` computes; a workgroup is 8 invocations along the columns.
-const BLOCK_ROWS: usize = 32;
-const BLOCK_COLS: usize = 16;
-/// `small`'s block: 4×4, a workgroup being 8 invocations along the rows.
-const SMALL_BLOCK: usize = 4;
-const WORKGROUP: u32 = 8;
+/// Matmul's variants, by the names `GAN_WGPU_KERNELS=matmul=...` takes.
+pub static FAMILY: Family =
+    Family { name: "matmul", variants: &["simple", "block-32x16", "block-64x16", "tiled-64x64"] };
 
-/// The entry point and workgroup grid for an m×n product: `main`, unless its blocks would hold
-/// more than twice the values of C (most of them clamped copies), as for a layer with one output.
-fn entry_and_grid(m: usize, n: usize) -> (&'static str, [u32; 3]) {
-    let blocks = |len: usize, block: usize| len.div_ceil(block) as u32;
-    if m.next_multiple_of(BLOCK_ROWS) * n.next_multiple_of(BLOCK_COLS) <= 2 * m * n {
-        ("main", [blocks(n, BLOCK_COLS).div_ceil(WORKGROUP), blocks(m, BLOCK_ROWS), 1])
-    } else {
-        ("small", [blocks(m, SMALL_BLOCK).div_ceil(WORKGROUP), blocks(n, SMALL_BLOCK), 1])
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Variant {
+    /// 1: one value of C per invocation (`1_simple.wgsl`).
+    Simple,
+    /// 2: a rows×cols block per invocation (`2_block.wgsl` and its generated code).
+    Block { rows: usize, cols: usize },
+    /// 3: a 64×64 tile per workgroup of 16×16 (`3_tiled.wgsl`).
+    Tiled,
+}
+
+/// Every variant, in the order of [`FAMILY`]'s names.
+pub const VARIANTS: [Variant; 4] =
+    [Variant::Simple, Variant::Block { rows: 32, cols: 16 }, Variant::Block { rows: 64, cols: 16 }, Variant::Tiled];
+
+const TEXEL_READS: &[Access] = &[Access::Texels, Access::Texels, Access::Read, Access::ReadWrite, Access::Read];
+const STORAGE_READS: &[Access] = &[Access::Read, Access::Read, Access::Read, Access::ReadWrite, Access::Read];
+
+/// `small`'s block in the block variant: 4×4, a workgroup being 8 invocations along the rows.
+const SMALL_BLOCK: usize = 4;
+/// The block variant's workgroup: 8 invocations along the columns.
+const BLOCK_WORKGROUP: u32 = 8;
+/// The simple variant's workgroup is 16×16 invocations, a value each; the tiled variant's, a 64×64 tile.
+const SIMPLE_WORKGROUP: usize = 16;
+const TILE: usize = 64;
+
+impl Variant {
+    pub fn name(self) -> &'static str {
+        FAMILY.variants[VARIANTS.iter().position(|v| *v == self).expect("a listed variant")]
+    }
+
+    pub fn named(name: &str) -> Option<Self> {
+        FAMILY.variants.iter().position(|v| *v == name).map(|i| VARIANTS[i])
+    }
+
+    fn shader(self, subgroups_of_8: bool) -> &'static Shader {
+        match (self, subgroups_of_8) {
+            (Variant::Simple, _) => &shaders::MATMUL_SIMPLE,
+            (Variant::Block { rows: 32, cols: 16 }, false) => &shaders::MATMUL_BLOCK_32X16,
+            (Variant::Block { rows: 32, cols: 16 }, true) => &shaders::MATMUL_BLOCK_32X16_SUBGROUP,
+            (Variant::Block { rows: 64, cols: 16 }, false) => &shaders::MATMUL_BLOCK_64X16,
+            (Variant::Block { rows: 64, cols: 16 }, true) => &shaders::MATMUL_BLOCK_64X16_SUBGROUP,
+            (Variant::Block { rows, cols }, _) => unreachable!("no shader for a {rows}×{cols} block"),
+            (Variant::Tiled, _) => &shaders::MATMUL_TILED,
+        }
+    }
+
+    fn reads(self) -> &'static [Access] {
+        match self {
+            Variant::Block { .. } => TEXEL_READS,
+            Variant::Simple | Variant::Tiled => STORAGE_READS,
+        }
+    }
+
+    /// The entry point and workgroup grid for an m×n product. The block variant takes `main`
+    /// unless its blocks would hold more than twice the values of C (most of them clamped copies),
+    /// as for a layer with one output, and then `small`.
+    fn entry_and_grid(self, m: usize, n: usize) -> (&'static str, [u32; 3]) {
+        let blocks = |len: usize, block: usize| len.div_ceil(block) as u32;
+        match self {
+            Variant::Simple => ("main", [blocks(n, SIMPLE_WORKGROUP), blocks(m, SIMPLE_WORKGROUP), 1]),
+            Variant::Tiled => ("main", [blocks(n, TILE), blocks(m, TILE), 1]),
+            Variant::Block { rows, cols } if m.next_multiple_of(rows) * n.next_multiple_of(cols) <= 2 * m * n => {
+                ("main", [blocks(n, cols).div_ceil(BLOCK_WORKGROUP), blocks(m, rows), 1])
+            }
+            Variant::Block { .. } => {
+                ("small", [blocks(m, SMALL_BLOCK).div_ceil(BLOCK_WORKGROUP), blocks(n, SMALL_BLOCK), 1])
+            }
+        }
+    }
+
+    /// The variant to take without measuring (in the browser): the blocks on a CPU adapter, the
+    /// tiles elsewhere.
+    fn default_for(gpu: &Gpu) -> Self {
+        if gpu.adapter.device_type == wgpu::DeviceType::Cpu { VARIANTS[1] } else { Variant::Tiled }
     }
 }
 
@@ -68,9 +143,28 @@ fn aligned(layout: Layout, m: usize, k: usize, n: usize) -> bool {
     a_row % 4 == 0 && b_row % 4 == 0
 }
 
-/// c = act(op(a)·op(b) + bias), bias being one value per column of c.
+/// c = act(op(a)·op(b) + bias), bias being one value per column of c, by the variant this adapter
+/// runs fastest at this shape.
 pub fn matmul(
     gpu: &Gpu,
+    layout: Layout,
+    a: &Tensor,
+    b: &Tensor,
+    bias: Option<&Tensor>,
+    act: Activation,
+    c: &Tensor,
+) -> Dispatch {
+    let (m, k, n) = layout.dims(a.shape(), b.shape());
+    let shape = Product { layout, m, k, n, bias: bias.is_some(), act };
+    let variant = choose(gpu, &shape);
+    matmul_with(gpu, variant, layout, a, b, bias, act, c)
+}
+
+/// [`matmul`] by the given variant.
+#[allow(clippy::too_many_arguments)]
+pub fn matmul_with(
+    gpu: &Gpu,
+    variant: Variant,
     layout: Layout,
     a: &Tensor,
     b: &Tensor,
@@ -84,24 +178,159 @@ pub fn matmul(
         assert_eq!(bias.len(), n, "matmul bias must have {n} values");
     }
     let (ta, tb) = layout.transposes();
-    let (entry, groups) = entry_and_grid(m, n);
-    let shader = if gpu.subgroups_of_8 { &shaders::MATMUL_SUBGROUP } else { &shaders::MATMUL };
-    let spec = KernelSpec::new(
-        shader,
-        entry,
-        &[Access::Texels, Access::Texels, Access::Read, Access::ReadWrite, Access::Read],
-    )
-    .with("TRANS_A", ta as u8 as f64)
-    .with("TRANS_B", tb as u8 as f64)
-    .with("HAS_BIAS", bias.is_some() as u8 as f64)
-    .with("ALIGNED", aligned(layout, m, k, n) as u8 as f64)
-    .with("ACT", act.code() as f64);
+    let (entry, groups) = variant.entry_and_grid(m, n);
+    let spec = KernelSpec::new(variant.shader(gpu.subgroups_of_8), entry, variant.reads())
+        .with("TRANS_A", ta as u8 as f64)
+        .with("TRANS_B", tb as u8 as f64)
+        .with("HAS_BIAS", bias.is_some() as u8 as f64)
+        .with("ALIGNED", aligned(layout, m, k, n) as u8 as f64)
+        .with("ACT", act.code() as f64);
     let params = Params { slope: act.slope(), _pad: [0.0; 3] };
-    // The shape in a storage buffer (see the shader for why not in the uniform).
+    // The shape in a storage buffer (see shaders/matmul/common.wgsl for why not in the uniform).
     let shape = Tensor::<u32>::from_slice(gpu, &[3], &[m as u32, n as u32, k as u32]);
     // Without a bias any buffer fills the binding; the kernel does not read it.
     let bias = bias.unwrap_or(a).buffer();
     gpu.dispatch(&spec, &params, &[a.buffer(), b.buffer(), bias, c.buffer(), shape.buffer()], groups)
+}
+
+/// What a choice depends on: the product's layout and shape, and its epilogue.
+struct Product {
+    layout: Layout,
+    m: usize,
+    k: usize,
+    n: usize,
+    bias: bool,
+    act: Activation,
+}
+
+impl Product {
+    fn key(&self) -> String {
+        let bias = if self.bias { " +bias" } else { "" };
+        format!("matmul {:?} {}x{}x{}{bias} {:?}", self.layout, self.m, self.k, self.n, self.act)
+    }
+}
+
+fn choose(gpu: &Gpu, product: &Product) -> Variant {
+    let default = Variant::default_for(gpu);
+    let screen = screen(gpu, default);
+    let name = gpu.tuning.choose(&FAMILY, &product.key(), default.name(), || measure(gpu, product, default, &screen));
+    Variant::named(name).unwrap_or(default)
+}
+
+/// The product every variant is timed at first on an adapter (a hidden layer's forward pass).
+const SCREEN: Product = Product { layout: Layout::Plain, m: 64, k: 256, n: 256, bias: false, act: Activation::Identity };
+
+/// The variants the tuner tries. The 64×16 block is left to `GAN_WGPU_KERNELS`: on llvmpipe its
+/// first dispatches at some shapes stalled for 11 to 21 s each (with its pipeline already
+/// compiled, at 0.7 s, twice the 32×16 block's), more than its gains (up to 1.6× at a few of the
+/// discriminator's products) repay in a run.
+const CANDIDATES: [Variant; 3] = [Variant::Simple, Variant::Block { rows: 32, cols: 16 }, Variant::Tiled];
+
+/// The candidates at every shape on this adapter: those that ran at most twice as slow as the
+/// fastest at [`SCREEN`], which saves compiling and timing the others at each shape (on llvmpipe
+/// only the blocks remain; the screen is cached with the choices).
+fn screen(gpu: &Gpu, default: Variant) -> Vec<Variant> {
+    let key = format!("{} (screen)", SCREEN.key());
+    gpu.tuning.choose(&FAMILY, &key, default.name(), || measure(gpu, &SCREEN, default, &CANDIDATES));
+    let seconds = gpu.tuning.seconds(&key);
+    let fastest = seconds.values().copied().fold(f64::INFINITY, f64::min);
+    CANDIDATES.into_iter().filter(|v| seconds.get(v.name()).is_some_and(|t| *t <= 2.0 * fastest)).collect()
+}
+
+#[cfg(target_arch = "wasm32")]
+fn measure(_: &Gpu, _: &Product, _: Variant, _: &[Variant]) -> Option<Vec<(&'static str, Timing)>> {
+    None
+}
+
+/// The seconds per dispatch at this product of the default and the other variants in `screen`
+/// (the default first, so that a slow candidate is timed once and dropped), each after a check
+/// against the CPU reference.
+#[cfg(not(target_arch = "wasm32"))]
+fn measure(gpu: &Gpu, product: &Product, default: Variant, screen: &[Variant]) -> Option<Vec<(&'static str, Timing)>> {
+    let Product { layout, m, k, n, bias, act } = *product;
+    let (a_shape, b_shape) = layout.stored(m, k, n);
+    let (a, b, c) = (Tensor::zeros(gpu, &a_shape), Tensor::zeros(gpu, &b_shape), Tensor::zeros(gpu, &[m, n]));
+    let bias = bias.then(|| Tensor::zeros(gpu, &[n]));
+    let mut candidates = vec![default];
+    candidates.extend(screen.iter().filter(|v| **v != default));
+    let mut best = f64::INFINITY;
+    let timings = candidates
+        .into_iter()
+        .map(|variant| {
+            let timing = check(gpu, variant, product).and_then(|()| {
+                let op = matmul_with(gpu, variant, layout, &a, &b, bias.as_ref(), act, &c);
+                Ok(time_dispatch(gpu, &op, best))
+            });
+            if let Ok(t) = timing {
+                best = best.min(t);
+            }
+            (variant.name(), timing)
+        })
+        .collect();
+    Some(timings)
+}
+
+/// Seconds per dispatch: one alone, then, unless it took four times `best` already, more.
+#[cfg(not(target_arch = "wasm32"))]
+fn time_dispatch(gpu: &Gpu, op: &Dispatch, best: f64) -> f64 {
+    let run = |reps: usize| {
+        let started = std::time::Instant::now();
+        gpu.run(|recorder| (0..reps).for_each(|_| op.record(recorder)));
+        gpu.wait();
+        started.elapsed().as_secs_f64() / reps as f64
+    };
+    let mut first = run(1);
+    if first > 4.0 * best && first < 1e-2 {
+        // Once more, in case the machine was busy elsewhere.
+        first = first.min(run(1));
+    }
+    if first > 4.0 * best {
+        return first;
+    }
+    // Short dispatches are timed ten to a submission, so that submitting does not decide.
+    let reps = if first < 2e-3 { 10 } else { 1 };
+    first.min(run(reps))
+}
+
+/// The variant against the CPU reference at a small product with the same layout, alignment and
+/// epilogue (the same pipeline as the product's own, so nothing extra is compiled); checked once
+/// per device.
+#[cfg(not(target_arch = "wasm32"))]
+fn check(gpu: &Gpu, variant: Variant, product: &Product) -> Result<(), String> {
+    let Product { layout, m, k, n, bias, act } = *product;
+    // Wide, square and thin products, aligned or not: the first that takes the product's entry point.
+    let shapes = if aligned(layout, m, k, n) { [(68, 64, 72), (128, 64, 64), (8, 64, 4)] } else { [(37, 45, 29), (127, 45, 61), (5, 45, 3)] };
+    let entry = variant.entry_and_grid(m, n).0;
+    let (cm, ck, cn) = shapes.into_iter().find(|(cm, _, cn)| variant.entry_and_grid(*cm, *cn).0 == entry).unwrap_or(shapes[0]);
+    let key = format!("{} {layout:?} {cm}x{ck}x{cn} bias={bias} {act:?}", variant.name());
+    gpu.tuning.check_once(&key, || {
+        let (a_shape, b_shape) = layout.stored(cm, ck, cn);
+        let values = |count: usize, salt: usize| -> Vec<f32> {
+            (0..count).map(|i| ((i * 7919 + salt) % 2001) as f32 / 1000.0 - 1.0).collect()
+        };
+        let (a, b, bias) = (values(cm * ck, 1), values(ck * cn, 2), bias.then(|| values(cn, 3)));
+        let t_bias = bias.as_ref().map(|v| Tensor::from_slice(gpu, &[cn], v));
+        let c = Tensor::zeros(gpu, &[cm, cn]);
+        let op = matmul_with(
+            gpu,
+            variant,
+            layout,
+            &Tensor::from_slice(gpu, &a_shape, &a),
+            &Tensor::from_slice(gpu, &b_shape, &b),
+            t_bias.as_ref(),
+            act,
+            &c,
+        );
+        gpu.run(|recorder| op.record(recorder));
+        let got = c.read_blocking(gpu).map_err(|e| e.to_string())?;
+        let want = reference::matmul(layout, &a, a_shape, &b, b_shape, bias.as_deref(), act);
+        let worst = got.iter().zip(&want).map(|(g, w)| (g - w).abs() / (1.0 + w.abs())).fold(0.0f32, f32::max);
+        if worst.is_finite() && worst < 1e-3 {
+            Ok(())
+        } else {
+            Err(format!("it differs from the CPU reference by {worst} at {cm}×{ck}×{cn} ({layout:?})"))
+        }
+    })
 }
 
 pub mod reference {

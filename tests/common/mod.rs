@@ -3,7 +3,7 @@
 
 use std::sync::OnceLock;
 
-use gan_wgpu::gpu::{Gpu, Tensor};
+use gan_wgpu::gpu::{Gpu, GpuOptions, Tensor};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -36,7 +36,8 @@ pub fn gpu_without_subgroups() -> Option<&'static Gpu> {
     static GPU: OnceLock<Option<Gpu>> = OnceLock::new();
     GPU.get_or_init(|| {
         gpu()?;
-        Some(Gpu::open_blocking(false).unwrap_or_else(|e| panic!("a second device failed to open: {e}")))
+        let options = GpuOptions { subgroups: false, ..GpuOptions::from_env().expect("GAN_WGPU_KERNELS") };
+        Some(Gpu::open_blocking(options).unwrap_or_else(|e| panic!("a second device failed to open: {e}")))
     })
     .as_ref()
 }

@@ -1,0 +1,286 @@
+//! Choosing among an op's kernel variants by measurement, per adapter and shape (as Burn's
+//! autotune does): the first time a shape is met, the op times its candidates on it and keeps the
+//! fastest; the choice is cached on disk, keyed by adapter, driver and shape, so later runs measure
+//! nothing and a run on one adapter reproduces bit for bit. `GAN_WGPU_KERNELS` forces a variant.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+
+/// Forces variants, e.g. `GAN_WGPU_KERNELS=matmul=tiled-64x64`; several are comma-separated.
+pub const KERNELS_ENV: &str = "GAN_WGPU_KERNELS";
+/// The file that caches the choices; `off` keeps them in memory only. Default:
+/// `$XDG_CACHE_HOME/gan-wgpu/kernels.json`, else `~/.cache/gan-wgpu/kernels.json`.
+pub const TUNE_CACHE_ENV: &str = "GAN_WGPU_TUNE_CACHE";
+
+/// An op with several kernels: its name and its variants' names.
+#[derive(Debug)]
+pub struct Family {
+    pub name: &'static str,
+    pub variants: &'static [&'static str],
+}
+
+/// Every op that has variants (the names `GAN_WGPU_KERNELS` takes).
+pub static FAMILIES: &[&Family] = &[&crate::ops::matmul::FAMILY];
+
+/// Where a choice came from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    Forced,
+    Measured,
+    Cached,
+    /// No measurement possible here (the browser): the variant for the adapter's kind.
+    Default,
+}
+
+/// One choice: the variant for a shape, and each candidate's time in seconds where measured (a
+/// candidate that failed its check has none).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Choice {
+    pub variant: String,
+    pub source: Source,
+    #[serde(default)]
+    pub seconds: BTreeMap<String, f64>,
+}
+
+/// The outcome of timing one candidate.
+pub type Timing = Result<f64, String>;
+
+/// The choices cache: a JSON file of adapter → shape key → choice.
+#[derive(Default, Serialize, Deserialize)]
+struct CacheFile {
+    format: String,
+    adapters: BTreeMap<String, BTreeMap<String, Choice>>,
+}
+
+const CACHE_FORMAT: &str = "gan-wgpu kernel choices 1";
+
+/// How a device chooses: the forced variants, the cache file, and the choices made so far.
+pub(crate) struct Tuning {
+    forced: HashMap<&'static str, &'static str>,
+    cache: Option<PathBuf>,
+    /// The cache's key for this device: adapter name, backend and driver.
+    adapter: String,
+    chosen: Mutex<BTreeMap<String, Choice>>,
+    /// Seconds spent measuring (checks included).
+    measuring: Mutex<f64>,
+    /// Variant checks made on this device, by what they checked.
+    checked: Mutex<HashMap<String, Result<(), String>>>,
+}
+
+/// Parses `GAN_WGPU_KERNELS`'s value: `family=variant[,family=variant]`.
+pub fn parse_forced(value: &str) -> Result<HashMap<&'static str, &'static str>, String> {
+    let listing = || {
+        FAMILIES
+            .iter()
+            .map(|f| format!("{}={}", f.name, f.variants.join("|")))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut forced = HashMap::new();
+    for item in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let (family, variant) =
+            item.split_once('=').ok_or_else(|| format!("{KERNELS_ENV}: {item:?} is not family=variant; known: {}", listing()))?;
+        let family = FAMILIES
+            .iter()
+            .find(|f| f.name == family.trim())
+            .ok_or_else(|| format!("{KERNELS_ENV}: no op {family:?} has variants; known: {}", listing()))?;
+        let variant = family.variants.iter().find(|v| **v == variant.trim()).ok_or_else(|| {
+            format!("{KERNELS_ENV}: {} has no variant {variant:?}; its variants: {}", family.name, family.variants.join(", "))
+        })?;
+        forced.insert(family.name, *variant);
+    }
+    Ok(forced)
+}
+
+/// The cache file `GAN_WGPU_TUNE_CACHE` names, or the default; None for `off` or no home.
+pub fn cache_path_from_env() -> Option<PathBuf> {
+    match std::env::var_os(TUNE_CACHE_ENV) {
+        Some(value) if value == "off" => None,
+        Some(value) if !value.is_empty() => Some(PathBuf::from(value)),
+        _ => {
+            let base = std::env::var_os("XDG_CACHE_HOME")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+                .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))?;
+            Some(base.join("gan-wgpu").join("kernels.json"))
+        }
+    }
+}
+
+/// The cached choices for every adapter, as `gan-wgpu adapters` prints them.
+pub fn cached_choices(path: &std::path::Path) -> BTreeMap<String, BTreeMap<String, Choice>> {
+    read_cache(path).map(|c| c.adapters).unwrap_or_default()
+}
+
+/// The cache's contents, or None where it is missing, unreadable, damaged or of another format
+/// (it is then measured again and rewritten).
+fn read_cache(path: &std::path::Path) -> Option<CacheFile> {
+    let text = std::fs::read_to_string(path).ok()?;
+    match serde_json::from_str::<CacheFile>(&text) {
+        Ok(cache) if cache.format == CACHE_FORMAT => Some(cache),
+        _ => {
+            eprintln!("warning: ignoring the kernel choices in {} (damaged or of another version); measuring again", path.display());
+            None
+        }
+    }
+}
+
+/// Whether `choice` names a variant of the family its key starts with.
+fn known(key: &str, choice: &Choice) -> bool {
+    let family = key.split(' ').next().unwrap_or_default();
+    FAMILIES.iter().any(|f| f.name == family && f.variants.contains(&choice.variant.as_str()))
+}
+
+impl Tuning {
+    pub(crate) fn new(forced: HashMap<&'static str, &'static str>, cache: Option<PathBuf>, adapter: String) -> Self {
+        Self { forced, cache, adapter, chosen: Mutex::default(), measuring: Mutex::default(), checked: Mutex::default() }
+    }
+
+    /// The variant of `family` for `key` (which starts with the family's name): forced, chosen
+    /// before, cached, or measured now by `measure` (each candidate's time or why it failed; None
+    /// where this platform cannot measure, and `default` is taken).
+    pub(crate) fn choose(
+        &self,
+        family: &Family,
+        key: &str,
+        default: &'static str,
+        measure: impl FnOnce() -> Option<Vec<(&'static str, Timing)>>,
+    ) -> &'static str {
+        let name = |variant: &str| family.variants.iter().copied().find(|v| *v == variant);
+        let mut chosen = self.chosen.lock().unwrap();
+        if let Some(variant) = self.forced.get(family.name) {
+            let choice = Choice { variant: variant.to_string(), source: Source::Forced, seconds: BTreeMap::new() };
+            chosen.insert(key.to_string(), choice);
+            return variant;
+        }
+        if let Some(variant) = chosen.get(key).and_then(|c| name(&c.variant)) {
+            return variant;
+        }
+        // Another process may be measuring the same shapes: one at a time, and the first choice
+        // written stays, so that every process on this adapter runs the same kernels.
+        let lock = self.cache.as_ref().and_then(|path| lock_beside(path));
+        let cached = self.cache.as_deref().and_then(read_cache).and_then(|mut file| {
+            let choice = file.adapters.get_mut(&self.adapter)?.remove(key)?;
+            known(key, &choice).then_some(choice)
+        });
+        let choice = match cached {
+            Some(choice) => Choice { source: Source::Cached, ..choice },
+            None => match self.timed(measure) {
+                None => Choice { variant: default.into(), source: Source::Default, seconds: BTreeMap::new() },
+                Some(timings) => {
+                    let mut seconds = BTreeMap::new();
+                    for (variant, timing) in &timings {
+                        match timing {
+                            Ok(t) => {
+                                seconds.insert(variant.to_string(), *t);
+                            }
+                            Err(why) => eprintln!(
+                                "warning: {} variant {variant} is not used on {}: {why}",
+                                family.name, self.adapter
+                            ),
+                        }
+                    }
+                    let fastest = seconds.iter().min_by(|a, b| a.1.total_cmp(b.1)).map(|(v, _)| v.clone());
+                    let variant = fastest.unwrap_or_else(|| default.to_string());
+                    let choice = Choice { variant, source: Source::Measured, seconds };
+                    self.save(key, &choice);
+                    choice
+                }
+            },
+        };
+        drop(lock);
+        let variant = name(&choice.variant).unwrap_or(default);
+        chosen.insert(key.to_string(), choice);
+        variant
+    }
+
+    /// Adds one choice to the cache file, keeping what other processes wrote; a file that cannot
+    /// be written leaves the choice in memory only.
+    fn save(&self, key: &str, choice: &Choice) {
+        let Some(path) = &self.cache else { return };
+        let mut file = read_cache(path).unwrap_or_else(|| CacheFile { format: CACHE_FORMAT.into(), ..Default::default() });
+        file.adapters.entry(self.adapter.clone()).or_default().insert(key.to_string(), choice.clone());
+        let written = path.parent().map_or(Ok(()), std::fs::create_dir_all).and_then(|()| {
+            // Written beside, then renamed: a reader never sees half a file.
+            let partial = path.with_extension("json.partial");
+            std::fs::write(&partial, serde_json::to_vec_pretty(&file).unwrap_or_default())?;
+            std::fs::rename(&partial, path)
+        });
+        if let Err(e) = written {
+            eprintln!("warning: cannot save kernel choices to {}: {e}", path.display());
+        }
+    }
+
+    fn timed<T>(&self, measure: impl FnOnce() -> T) -> T {
+        let started = std::time::Instant::now();
+        let outcome = measure();
+        *self.measuring.lock().unwrap() += started.elapsed().as_secs_f64();
+        outcome
+    }
+
+    /// One line on the choices so far: how many were measured, and in how long, or came from the
+    /// cache or were forced, and which variants won.
+    pub(crate) fn summary(&self) -> String {
+        let chosen = self.chosen.lock().unwrap();
+        let count = |source: Source| chosen.values().filter(|c| c.source == source).count();
+        let mut wins: BTreeMap<&str, usize> = BTreeMap::new();
+        for choice in chosen.values() {
+            *wins.entry(&choice.variant).or_default() += 1;
+        }
+        let wins: Vec<String> = wins.iter().map(|(v, n)| format!("{v} ×{n}")).collect();
+        let cache = self.cache.as_ref().map_or("not cached".to_string(), |p| format!("cache {}", p.display()));
+        let mut line = format!(
+            "kernels for {} shapes: {} measured in {:.1} s, {} from the cache ({cache}): {}",
+            chosen.len(),
+            count(Source::Measured),
+            *self.measuring.lock().unwrap(),
+            count(Source::Cached),
+            wins.join(", ")
+        );
+        if !self.forced.is_empty() {
+            let forced: Vec<String> = self.forced.iter().map(|(f, v)| format!("{f}={v}")).collect();
+            line.push_str(&format!("; forced by {KERNELS_ENV}: {}", forced.join(",")));
+        }
+        line
+    }
+
+    /// `check`'s outcome, run the first time `key` is met on this device.
+    pub(crate) fn check_once(&self, key: &str, check: impl FnOnce() -> Result<(), String>) -> Result<(), String> {
+        if let Some(outcome) = self.checked.lock().unwrap().get(key) {
+            return outcome.clone();
+        }
+        let outcome = check();
+        self.checked.lock().unwrap().insert(key.to_string(), outcome.clone());
+        outcome
+    }
+
+    /// The measured seconds per candidate of the choice for `key` (none where it was forced).
+    pub(crate) fn seconds(&self, key: &str) -> BTreeMap<String, f64> {
+        self.chosen.lock().unwrap().get(key).map(|c| c.seconds.clone()).unwrap_or_default()
+    }
+
+    /// The choices this device has made so far, by key.
+    pub(crate) fn choices(&self) -> BTreeMap<String, Choice> {
+        self.chosen.lock().unwrap().clone()
+    }
+
+    pub(crate) fn forced(&self) -> &HashMap<&'static str, &'static str> {
+        &self.forced
+    }
+}
+
+/// An exclusive lock on a file beside the cache, held while it is dropped; None where locking is
+/// not possible (the choice is then made without it).
+fn lock_beside(path: &std::path::Path) -> Option<std::fs::File> {
+    let lock_path = path.with_extension("lock");
+    if let Some(dir) = lock_path.parent() {
+        std::fs::create_dir_all(dir).ok()?;
+    }
+    let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(lock_path).ok()?;
+    file.lock().ok()?;
+    Some(file)
+}
