@@ -127,7 +127,30 @@ fn adapters() -> anyhow::Result<()> {
     }
     let gpu = Gpu::new_blocking()?;
     println!("selected: {}", gpu.adapter);
+    kernel_choices(&gpu);
     Ok(())
+}
+
+/// The kernel variants the selected adapter runs: forced ones, and those measured and cached.
+fn kernel_choices(gpu: &gan_wgpu::gpu::Gpu) {
+    use gan_wgpu::gpu::tune::{self, KERNELS_ENV, TUNE_CACHE_ENV};
+    for (family, variant) in gpu.forced_kernels() {
+        println!("{family}: {variant} at every shape ({KERNELS_ENV})");
+    }
+    let Some(path) = tune::cache_path_from_env() else {
+        println!("kernel choices are not cached ({TUNE_CACHE_ENV}=off): each run measures them");
+        return;
+    };
+    let cached = tune::cached_choices(&path).remove(&gpu.adapter.tune_key()).unwrap_or_default();
+    if cached.is_empty() {
+        println!("no kernel choices cached for it in {} yet: the first run measures them", path.display());
+        return;
+    }
+    println!("kernel choices cached for it in {} (by op, layout, M×K×N, epilogue):", path.display());
+    for (key, choice) in cached {
+        let times: Vec<String> = choice.seconds.iter().map(|(v, t)| format!("{v} {:.3} ms", t * 1e3)).collect();
+        println!("  {key}: {} ({})", choice.variant, times.join(", "));
+    }
 }
 
 /// Grids are PNG files: refuse another name before any work is done.
