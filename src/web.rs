@@ -1,6 +1,7 @@
 //! The browser's entry points (wasm-bindgen): load a `generator.safetensors`, then run G on
 //! WebGPU through the same kernels as native, or on the CPU references where WebGPU is missing.
 
+use std::cell::RefCell;
 use std::path::Path;
 use std::rc::Rc;
 
@@ -10,15 +11,33 @@ use wasm_bindgen_futures::future_to_promise;
 
 use crate::checkpoint;
 use crate::generator::{self, Generator};
-use crate::gpu::Gpu;
+use crate::gpu::{Gpu, GpuOptions};
 
 /// Samples per call: the page's 10×10 grid, or 100 frames of an interpolation.
 const BATCH: usize = 100;
 
 struct Loaded {
     generator: Generator,
-    gpu: Option<Gpu>,
+    gpu: Option<Rc<Gpu>>,
     backend: String,
+}
+
+thread_local! {
+    /// The page's device, opened once: its compiled pipelines serve every file loaded later (a new
+    /// generator of a known architecture compiles nothing).
+    static DEVICE: RefCell<Option<Rc<Gpu>>> = const { RefCell::new(None) };
+}
+
+/// The page's device; `kernels` forces variants as `GAN_WGPU_KERNELS` does natively (the page's
+/// `?kernels=` parameter), on the first call.
+async fn page_device(kernels: &str) -> Result<Rc<Gpu>, crate::gpu::GpuError> {
+    if let Some(gpu) = DEVICE.with(|d| d.borrow().clone()) {
+        return Ok(gpu);
+    }
+    let kernels = crate::gpu::tune::parse_forced(kernels).map_err(crate::gpu::GpuError::Kernels)?;
+    let gpu = Rc::new(Gpu::open(GpuOptions { subgroups: true, kernels, tune_cache: None }).await?);
+    DEVICE.with(|d| *d.borrow_mut() = Some(gpu.clone()));
+    Ok(gpu)
 }
 
 /// A generator ready to run, and the backend it runs on.
@@ -28,15 +47,22 @@ pub struct WebGenerator {
 }
 
 /// Parses `bytes` (a generator export or a checkpoint; `name` names it in errors) and opens
-/// WebGPU unless `use_gpu` is false or it is unavailable.
+/// WebGPU unless `use_gpu` is false or it is unavailable; `kernels` forces kernel variants
+/// (`matmul=tiled-64x64`; empty: the adapter's default).
 #[wasm_bindgen(js_name = loadGenerator)]
-pub async fn load_generator(bytes: Vec<u8>, name: String, use_gpu: bool) -> Result<WebGenerator, JsError> {
+pub async fn load_generator(
+    bytes: Vec<u8>,
+    name: String,
+    use_gpu: bool,
+    kernels: String,
+) -> Result<WebGenerator, JsError> {
     let loaded = checkpoint::parse(Path::new(&name), &bytes).map_err(|e| JsError::new(&e.to_string()))?;
     let generator = Generator::from_loaded(&loaded, BATCH).map_err(|e| JsError::new(&format!("{e:#}")))?;
     let (gpu, backend) = if !use_gpu {
         (None, "CPU (WebGPU turned off)".to_string())
     } else {
-        match Gpu::new().await {
+        match page_device(&kernels).await {
+            Err(crate::gpu::GpuError::Kernels(message)) => return Err(JsError::new(&message)),
             Ok(gpu) => {
                 // Browsers may keep the adapter's name to themselves.
                 let name = &gpu.adapter.name;
@@ -51,10 +77,17 @@ pub async fn load_generator(bytes: Vec<u8>, name: String, use_gpu: bool) -> Resu
 
 #[wasm_bindgen]
 impl WebGenerator {
-    /// "WebGPU (adapter)" or "CPU (why)".
+    /// "WebGPU (adapter)" or "CPU (why)", and on WebGPU the matmul variants run so far.
     #[wasm_bindgen(getter)]
     pub fn backend(&self) -> String {
-        self.inner.backend.clone()
+        let Some(gpu) = &self.inner.gpu else { return self.inner.backend.clone() };
+        let mut variants: Vec<String> = gpu.kernel_choices().into_values().map(|c| c.variant).collect();
+        variants.sort();
+        variants.dedup();
+        if variants.is_empty() {
+            return self.inner.backend.clone();
+        }
+        format!("{}, matmul {}", self.inner.backend, variants.join(" and "))
     }
 
     #[wasm_bindgen(getter)]

@@ -95,9 +95,10 @@
 
   // Loads weights; on failure the previous generator stays in use and the error is shown.
   async function load(bytes, name) {
-    const useGpu = !new URLSearchParams(location.search).has("cpu");
+    const query = new URLSearchParams(location.search);
+    const useGpu = !query.has("cpu");
     try {
-      const loaded = await wasm_bindgen.loadGenerator(bytes, name, useGpu);
+      const loaded = await wasm_bindgen.loadGenerator(bytes, name, useGpu, query.get("kernels") || "");
       if (generator) generator.free();
       generator = loaded;
       showError("");

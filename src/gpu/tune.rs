@@ -67,7 +67,8 @@ pub(crate) struct Tuning {
     chosen: Mutex<BTreeMap<String, Choice>>,
     /// Seconds spent measuring (checks included).
     measuring: Mutex<f64>,
-    /// Variant checks made on this device, by what they checked.
+    /// Variant checks made on this device, by what they checked (natively; the browser measures nothing).
+    #[cfg(not(target_arch = "wasm32"))]
     checked: Mutex<HashMap<String, Result<(), String>>>,
 }
 
@@ -137,7 +138,15 @@ fn known(key: &str, choice: &Choice) -> bool {
 
 impl Tuning {
     pub(crate) fn new(forced: HashMap<&'static str, &'static str>, cache: Option<PathBuf>, adapter: String) -> Self {
-        Self { forced, cache, adapter, chosen: Mutex::default(), measuring: Mutex::default(), checked: Mutex::default() }
+        Self {
+            forced,
+            cache,
+            adapter,
+            chosen: Mutex::default(),
+            measuring: Mutex::default(),
+            #[cfg(not(target_arch = "wasm32"))]
+            checked: Mutex::default(),
+        }
     }
 
     /// The variant of `family` for `key` (which starts with the family's name): forced, chosen
@@ -215,10 +224,16 @@ impl Tuning {
         }
     }
 
+    /// `measure`, adding its duration to the time spent measuring (natively: the browser has no
+    /// clock in std, and measures nothing).
     fn timed<T>(&self, measure: impl FnOnce() -> T) -> T {
+        #[cfg(not(target_arch = "wasm32"))]
         let started = std::time::Instant::now();
         let outcome = measure();
-        *self.measuring.lock().unwrap() += started.elapsed().as_secs_f64();
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            *self.measuring.lock().unwrap() += started.elapsed().as_secs_f64();
+        }
         outcome
     }
 
@@ -249,6 +264,7 @@ impl Tuning {
     }
 
     /// `check`'s outcome, run the first time `key` is met on this device.
+    #[cfg(not(target_arch = "wasm32"))]
     pub(crate) fn check_once(&self, key: &str, check: impl FnOnce() -> Result<(), String>) -> Result<(), String> {
         if let Some(outcome) = self.checked.lock().unwrap().get(key) {
             return outcome.clone();

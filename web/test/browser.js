@@ -77,8 +77,10 @@ async function openPage(browser, url, { withoutWebGpu = false } = {}) {
   if (withoutWebGpu) {
     await page.addInitScript(() => Object.defineProperty(Navigator.prototype, "gpu", { get: () => undefined }));
   }
+  const started = Date.now();
   await page.goto(url);
   await page.evaluate(() => window.ganTest.ready);
+  page.secondsToFirstDigits = (Date.now() - started) / 1000;
   const error = await page.evaluate(() => window.ganTest.error());
   assert.strictEqual(error, "", `${url}: the page reports "${error}"`);
   assert.deepStrictEqual(problems, [], `${url}: uncaught errors`);
@@ -87,6 +89,29 @@ async function openPage(browser, url, { withoutWebGpu = false } = {}) {
 
 async function samplesOf(page) {
   return Float32Array.from(await page.evaluate((seed) => window.ganTest.generate(seed), SEED));
+}
+
+// The page's speed, printed (never asserted: timings depend on the machine): opening to the first
+// digits, a new file of the same architecture to its first grid (and interpolation), and 100 digits.
+async function printTimings(page, weights) {
+  const newFile = await page.evaluate(async (bytes) => {
+    const started = performance.now();
+    const result = await window.ganTest.loadBytes(bytes, "again.safetensors");
+    return { ms: performance.now() - started, result };
+  }, Array.from(weights));
+  assert(newFile.result.ok, `loading the weights again failed: ${newFile.result.error}`);
+  const grids = await page.evaluate(async (seed) => {
+    const times = [];
+    for (let i = 0; i < 5; i++) {
+      const started = performance.now();
+      await window.ganTest.generate(seed + i);
+      times.push(performance.now() - started);
+    }
+    return times.sort((a, b) => a - b);
+  }, SEED);
+  console.log(`timings: first digits ${page.secondsToFirstDigits.toFixed(2)} s after opening the page; ` +
+    `a new file's first grid and interpolation ${(newFile.ms / 1000).toFixed(2)} s; ` +
+    `100 digits ${grids[2].toFixed(0)} ms (median of 5)`);
 }
 
 async function main() {
@@ -113,6 +138,7 @@ async function main() {
       const difference = maxDifference(await samplesOf(page), native);
       assert(difference < TOLERANCE, `${url}: WebGPU differs from native by ${difference}`);
       console.log(`${url}: ${backend}, max |browser - native| = ${difference.toExponential(2)}`);
+      if (url === fileUrl) await printTimings(page, weights);
       await page.close();
     }
 
