@@ -99,11 +99,14 @@
     const useGpu = !query.has("cpu");
     try {
       const loaded = await wasm_bindgen.loadGenerator(bytes, name, useGpu, query.get("kernels") || "");
+      performance.mark("weights loaded");
       if (generator) generator.free();
       generator = loaded;
       showError("");
       await generateGrid(seedOf($("seed")));
+      performance.mark("grid drawn");
       await interpolate();
+      performance.mark("interpolation drawn");
       return { ok: true };
     } catch (e) {
       const message = `Could not use ${name}: ${e && e.message ? e.message : e}`;
@@ -149,9 +152,11 @@
     };
   }
 
+  // Marks where the start-up's time goes (performance.getEntriesByType("mark"); the test prints them).
   async function start() {
     wire();
     await wasm_bindgen({ module_or_path: decodeBase64(GAN_WGPU_WASM) });
+    performance.mark("wasm ready");
     const result = await load(decodeBase64(GAN_WGPU_DEFAULT_WEIGHTS.base64), GAN_WGPU_DEFAULT_WEIGHTS.name);
     if (!result.ok) throw new Error(result.error);
   }

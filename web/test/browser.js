@@ -109,6 +109,9 @@ async function printTimings(page, weights) {
     }
     return times.sort((a, b) => a - b);
   }, SEED);
+  const marks = await page.evaluate(() => performance.getEntriesByType("mark").slice(0, 4)
+    .map((m) => `${m.name} ${(m.startTime / 1000).toFixed(2)} s`).join(", "));
+  console.log(`start-up (from navigation): ${marks}`);
   console.log(`timings: first digits ${page.secondsToFirstDigits.toFixed(2)} s after opening the page; ` +
     `a new file's first grid and interpolation ${(newFile.ms / 1000).toFixed(2)} s; ` +
     `100 digits ${grids[2].toFixed(0)} ms (median of 5)`);
