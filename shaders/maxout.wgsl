@@ -8,14 +8,11 @@ struct Params { rows: u32, units: u32, k: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 
-
-fn element(t: texture_2d<f32>, i: u32) -> f32 {
-    return texel(t, i >> 2u)[i & 3u];
-}
-
 @group(0) @binding(1) var fwd_pieces: texture_2d<f32>;
 @group(0) @binding(2) var<storage, read_write> fwd_units: array<f32>;
 @group(0) @binding(3) var<storage, read_write> fwd_argmax: array<u32>;
+
+fn piece(i: u32) -> f32 { return texel(fwd_pieces, i >> 2u)[i & 3u]; }
 
 // Ties go to the first piece, as torch.max does.
 @compute @workgroup_size(256)
@@ -23,10 +20,10 @@ fn forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) g
     let i = flat_index(gid, groups);
     if i >= p.rows * p.units { return; }
     let first = i * p.k;
-    var best = element(fwd_pieces, first);
+    var best = piece(first);
     var arg = 0u;
     for (var j = 1u; j < p.k; j++) {
-        let v = element(fwd_pieces, first + j);
+        let v = piece(first + j);
         if v > best { best = v; arg = j; }
     }
     fwd_units[i] = best;
@@ -37,12 +34,14 @@ fn forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) g
 @group(0) @binding(2) var<storage, read> bwd_argmax: array<u32>;
 @group(0) @binding(3) var<storage, read_write> bwd_pieces: array<f32>;
 
+fn unit_gradient(i: u32) -> f32 { return texel(bwd_units, i >> 2u)[i & 3u]; }
+
 // bwd_units holds dL/dy, bwd_pieces receives dL/dz: the unit's gradient at its winner, 0 elsewhere.
 @compute @workgroup_size(256)
 fn backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
     let i = flat_index(gid, groups);
     if i >= p.rows * p.units { return; }
-    let dy = element(bwd_units, i);
+    let dy = unit_gradient(i);
     let arg = bwd_argmax[i];
     let first = i * p.k;
     for (var j = 0u; j < p.k; j++) {

@@ -6,7 +6,7 @@ mod common;
 use common::*;
 use gan_wgpu::config::{Config, LrSchedule, PRESETS};
 use gan_wgpu::gan::{Gan, Shapes, epoch_order};
-use gan_wgpu::gpu::Gpu;
+use gan_wgpu::gpu::{Gpu, GpuOptions};
 use gan_wgpu::graph::cpu::CpuState;
 use gan_wgpu::graph::gpu::GpuState;
 use gan_wgpu::graph::{Id, InitialValues, Op};
@@ -70,6 +70,10 @@ fn start(gpu: &Gpu, gan: &Gan, seed: u64) -> (InitialValues, CpuState, GpuState)
 
 fn check_preset(config: &Config) {
     let Some(gpu) = gpu() else { return };
+    check_preset_on(gpu, config);
+}
+
+fn check_preset_on(gpu: &Gpu, config: &Config) {
     let shapes = Shapes { pixels: 16, train_count: 30, loss_slots: 8, samples: 4 };
     let gan = Gan::new(config, shapes);
     let (values, mut cpu, state) = start(gpu, &gan, 15);
@@ -135,6 +139,23 @@ fn every_preset_steps_alike_on_gpu_and_cpu() {
     for name in PRESETS {
         check_preset(&shrunk(name));
     }
+}
+
+/// The kernels a real GPU takes (see Variant::default_for and ELEMENTWISE), forced here: the tiled
+/// matmul, and element-wise kernels reading storage instead of texel copies.
+#[test]
+fn every_preset_steps_alike_with_the_kernels_for_real_gpus() {
+    if gpu().is_none() {
+        return;
+    }
+    let forced = [("matmul", "tiled-64x64"), ("elementwise", "storage")].into_iter().collect();
+    let options = GpuOptions { subgroups: false, kernels: forced, tune_cache: None };
+    let gpu = Gpu::open_blocking(options).expect("a second device");
+    for name in PRESETS {
+        check_preset_on(&gpu, &shrunk(name));
+    }
+    let variants: std::collections::BTreeSet<String> = gpu.kernel_choices().into_values().map(|c| c.variant).collect();
+    assert_eq!(variants, ["storage", "tiled-64x64"].map(String::from).into(), "other kernels ran");
 }
 
 #[test]

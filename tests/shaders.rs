@@ -1,11 +1,13 @@
 //! Every WGSL module parses and validates with naga, independently of any adapter.
 
-use gan_wgpu::shaders::ALL;
+use gan_wgpu::shaders::{ALL, with_storage_reads};
 
 #[test]
 fn every_shader_parses_and_validates() {
-    for shader in ALL {
-        let source = shader.source();
+    // Element-wise kernels also as their storage-reading twins (texture bindings turned into arrays).
+    let twins = ALL.iter().filter(|s| s.elementwise).map(|s| (s, with_storage_reads(&s.source())));
+    let sources = ALL.iter().map(|s| (s, s.source())).chain(twins);
+    for (shader, source) in sources {
         let module = naga::front::wgsl::parse_str(&source)
             .unwrap_or_else(|e| panic!("{}.wgsl does not parse:\n{}", shader.name, e.emit_to_string(&source)));
         // Only the shaders marked as such may use subgroup operations (browsers may lack them).
@@ -30,5 +32,16 @@ fn every_wgsl_file_is_used() {
             let text = std::fs::read_to_string(&path).unwrap();
             assert!(sources.contains(&text), "{} is not part of any shader in shaders::ALL", path.display());
         }
+    }
+}
+
+#[test]
+fn storage_twins_read_arrays_where_the_kernels_read_texels() {
+    for shader in ALL.iter().filter(|s| s.elementwise) {
+        let twin = with_storage_reads(&shader.source());
+        assert!(!twin.contains(": texture_2d<f32>;"), "{}: a texture binding is left", shader.name);
+        assert!(twin.contains("var<storage, read>"), "{}: no storage binding was made", shader.name);
+        let calls = twin.matches("texel(").count();
+        assert_eq!(calls, twin.matches("fn texel(").count(), "{}: a texel read is left:\n{twin}", shader.name);
     }
 }

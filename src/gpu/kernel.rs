@@ -14,7 +14,14 @@ use std::sync::{Arc, Mutex, Weak};
 use wgpu::util::DeviceExt;
 
 use crate::gpu::Gpu;
-use crate::shaders::Shader;
+use crate::gpu::tune::Family;
+use crate::shaders::{self, Shader};
+
+/// How element-wise kernels read their inputs: from texel copies (llvmpipe fetches those for all
+/// SIMD lanes at once) or from the storage buffers themselves (no copies: real GPUs). Chosen once per
+/// adapter by timing a ReLU both ways, or forced (`GAN_WGPU_KERNELS=elementwise=storage`). Updates in
+/// place (SGD, Adam, the average) read texels either way.
+pub static ELEMENTWISE: Family = Family { name: "elementwise", variants: &["texels", "storage"] };
 
 /// How a kernel uses a tensor's buffer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -26,7 +33,8 @@ pub enum Access {
     /// The copy is recorded before the dispatch unless the same command buffer already holds a
     /// current one (made for an earlier dispatch, the buffer unwritten since). Worth it where loads
     /// dominate: llvmpipe fetches texels for all SIMD lanes at once, but reads a storage buffer lane
-    /// by lane, element by element.
+    /// by lane, element by element. Element-wise kernels may read the buffer itself instead where
+    /// the adapter does so faster ([`ELEMENTWISE`]).
     Texels,
 }
 
@@ -123,8 +131,9 @@ impl KernelSpec {
         self
     }
 
-    fn key(&self) -> String {
-        format!("{}:{}:{:?}", self.shader.name, self.entry, self.constants)
+    fn key(&self, storage_reads: bool) -> String {
+        let reads = if storage_reads { ":storage" } else { "" };
+        format!("{}{reads}:{}:{:?}", self.shader.name, self.entry, self.constants)
     }
 }
 
@@ -137,7 +146,9 @@ pub(crate) struct Kernel {
 /// and the texel copies of buffers that live dispatches read.
 #[derive(Default)]
 pub(crate) struct KernelCache {
-    modules: Mutex<HashMap<&'static str, wgpu::ShaderModule>>,
+    modules: Mutex<HashMap<String, wgpu::ShaderModule>>,
+    /// Whether element-wise kernels read storage instead of texels here ([`ELEMENTWISE`]).
+    storage_reads: std::sync::OnceLock<bool>,
     kernels: Mutex<HashMap<String, Arc<Kernel>>>,
     uploads: Mutex<HashMap<wgpu::Buffer, Weak<Upload>>>,
 }
@@ -163,27 +174,88 @@ fn binding_type(access: Access) -> wgpu::BindingType {
 }
 
 impl Gpu {
-    fn kernel(&self, spec: &KernelSpec) -> Arc<Kernel> {
-        let key = spec.key();
+    /// Whether `spec` reads storage where it says texels: an element-wise kernel on an adapter
+    /// that reads storage faster.
+    fn reads_storage(&self, spec: &KernelSpec) -> bool {
+        spec.shader.elementwise && *self.kernels.storage_reads.get_or_init(|| self.choose_elementwise_reads())
+    }
+
+    fn choose_elementwise_reads(&self) -> bool {
+        let default = if self.adapter.device_type == wgpu::DeviceType::Cpu { "texels" } else { "storage" };
+        #[cfg(target_arch = "wasm32")]
+        let measure = || None;
+        #[cfg(not(target_arch = "wasm32"))]
+        let measure = || Some(self.measure_elementwise_reads());
+        self.tuning.choose(&ELEMENTWISE, "elementwise reads (ReLU, 784×1536)", default, measure) == "storage"
+    }
+
+    /// Each way of reading, checked on a small ReLU and timed on a large one (a discriminator
+    /// layer's weights' worth of values).
+    #[cfg(not(target_arch = "wasm32"))]
+    fn measure_elementwise_reads(&self) -> Vec<(&'static str, crate::gpu::tune::Timing)> {
+        use crate::gpu::Tensor;
+        let relu = |storage: bool, x: &Tensor, y: &Tensor| {
+            let spec = KernelSpec::new(&shaders::ACTIVATION, "forward", &[Access::Texels, Access::ReadWrite])
+                .with("ACT", crate::ops::activation::Activation::Relu.code() as f64);
+            // activation.wgsl's parameters: the number of values, and a slope it does not use here.
+            let params = [x.len() as u32, 0];
+            let groups = grid_1d(x.len().div_ceil(4), ELEMENTWISE_WORKGROUP);
+            self.dispatch_reading(storage, &spec, &params, &[x.buffer(), y.buffer()], groups)
+        };
+        [("texels", false), ("storage", true)]
+            .into_iter()
+            .map(|(name, storage)| {
+                let values: Vec<f32> = (0..100).map(|i| i as f32 - 50.0).collect();
+                let (x, y) = (Tensor::from_slice(self, &[100], &values), Tensor::zeros(self, &[100]));
+                let op = relu(storage, &x, &y);
+                self.run(|r| op.record(r));
+                let want: Vec<f32> = values.iter().map(|v| v.max(0.0)).collect();
+                let timing = match y.read_blocking(self) {
+                    Ok(got) if got == want => {
+                        let (x, y) = (Tensor::zeros(self, &[784 * 1536]), Tensor::zeros(self, &[784 * 1536]));
+                        let op = relu(storage, &x, &y);
+                        let run = |reps: usize| {
+                            let started = std::time::Instant::now();
+                            self.run(|r| (0..reps).for_each(|_| op.record(r)));
+                            self.wait();
+                            started.elapsed().as_secs_f64() / reps as f64
+                        };
+                        run(1);
+                        Ok(run(10))
+                    }
+                    Ok(got) => Err(format!("ReLU gave {:?}, expected {:?}", &got[48..52], &want[48..52])),
+                    Err(e) => Err(e.to_string()),
+                };
+                (name, timing)
+            })
+            .collect()
+    }
+
+    fn kernel(&self, spec: &KernelSpec, storage_reads: bool) -> Arc<Kernel> {
+        let key = spec.key(storage_reads);
         if let Some(kernel) = self.kernels.kernels.lock().unwrap().get(&key) {
             return kernel.clone();
         }
+        let module_name = format!("{}{}", spec.shader.name, if storage_reads { ":storage" } else { "" });
         let module = self
             .kernels
             .modules
             .lock()
             .unwrap()
-            .entry(spec.shader.name)
+            .entry(module_name.clone())
             .or_insert_with(|| {
+                let source = spec.shader.source();
+                let source = if storage_reads { shaders::with_storage_reads(&source) } else { source };
                 self.device.create_shader_module(wgpu::ShaderModuleDescriptor {
-                    label: Some(spec.shader.name),
-                    source: wgpu::ShaderSource::Wgsl(spec.shader.source().into()),
+                    label: Some(&module_name),
+                    source: wgpu::ShaderSource::Wgsl(source.into()),
                 })
             })
             .clone();
         let mut entries = vec![layout_entry(0, buffer_binding(wgpu::BufferBindingType::Uniform))];
         for (i, access) in spec.storage.iter().enumerate() {
-            entries.push(layout_entry(i as u32 + 1, binding_type(*access)));
+            let access = if storage_reads && *access == Access::Texels { Access::Read } else { *access };
+            entries.push(layout_entry(i as u32 + 1, binding_type(access)));
         }
         let layout = self
             .device
@@ -231,6 +303,22 @@ impl Gpu {
         buffers: &[&wgpu::Buffer],
         workgroups: [u32; 3],
     ) -> Dispatch {
+        // A kernel that updates a buffer in place reads its old values from the texel copy: the
+        // same buffer cannot be bound for reading and writing in one dispatch.
+        let bound = || buffers.iter().zip(spec.storage);
+        let in_place = bound().any(|(b, a)| *a == Access::Texels && bound().any(|(w, a)| *a == Access::ReadWrite && w == b));
+        self.dispatch_reading(!in_place && self.reads_storage(spec), spec, params, buffers, workgroups)
+    }
+
+    /// [`Gpu::dispatch`], the texel operands read from storage if `storage_reads`.
+    fn dispatch_reading<P: bytemuck::Pod>(
+        &self,
+        storage_reads: bool,
+        spec: &KernelSpec,
+        params: &P,
+        buffers: &[&wgpu::Buffer],
+        workgroups: [u32; 3],
+    ) -> Dispatch {
         assert_eq!(
             buffers.len(),
             spec.storage.len(),
@@ -239,7 +327,7 @@ impl Gpu {
             spec.entry,
             spec.storage.len()
         );
-        let kernel = self.kernel(spec);
+        let kernel = self.kernel(spec, storage_reads);
         let uniform = self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
             label: Some(spec.entry),
             contents: bytemuck::bytes_of(params),
@@ -248,7 +336,7 @@ impl Gpu {
         let uploads: Vec<Option<Arc<Upload>>> = buffers
             .iter()
             .zip(spec.storage)
-            .map(|(buffer, access)| (*access == Access::Texels).then(|| self.upload(buffer)))
+            .map(|(buffer, access)| (*access == Access::Texels && !storage_reads).then(|| self.upload(buffer)))
             .collect();
         let mut entries = vec![wgpu::BindGroupEntry { binding: 0, resource: uniform.as_entire_binding() }];
         for (i, (buffer, upload)) in buffers.iter().zip(&uploads).enumerate() {

@@ -6,18 +6,24 @@ pub mod matmul_block;
 use matmul_block::RowFetch;
 
 /// One shader module: a name for logs and the cache, the files that make up its source, code
-/// generated after them, and whether it needs the adapter's subgroup operations.
+/// generated after them, whether it needs the adapter's subgroup operations, and whether it is an
+/// element-wise kernel whose texel reads may be storage reads instead (see [`with_storage_reads`]).
 #[derive(Debug)]
 pub struct Shader {
     pub name: &'static str,
     parts: &'static [&'static str],
     generated: Option<fn() -> String>,
     pub subgroups: bool,
+    pub elementwise: bool,
 }
 
 impl Shader {
     const fn new(name: &'static str, parts: &'static [&'static str]) -> Self {
-        Self { name, parts, generated: None, subgroups: false }
+        Self { name, parts, generated: None, subgroups: false, elementwise: false }
+    }
+
+    const fn elementwise(name: &'static str, parts: &'static [&'static str]) -> Self {
+        Self { elementwise: true, ..Self::new(name, parts) }
     }
 
     pub fn source(&self) -> String {
@@ -58,6 +64,7 @@ macro_rules! matmul_block {
             parts: MATMUL_BLOCK_PARTS,
             generated: Some(|| matmul_block::source($rows, $cols, $fetch)),
             subgroups: $subgroups,
+            elementwise: false,
         };
     };
 }
@@ -68,16 +75,16 @@ matmul_block!(MATMUL_BLOCK_64X16_SUBGROUP, "matmul_block_64x16_subgroup", 64, 16
 /// Matmul variant 3: 64×64 tiles staged in workgroup memory, storage reads.
 pub static MATMUL_TILED: Shader =
     Shader::new("matmul_tiled", &[ACTIVATE, MATMUL_COMMON, READS_STORAGE, wgsl!("matmul/3_tiled.wgsl")]);
-pub static ACTIVATION: Shader = Shader::new("activation", &[INDEX, TEXELS, ACTIVATE, wgsl!("activation.wgsl")]);
-pub static MAXOUT: Shader = Shader::new("maxout", &[INDEX, TEXELS, wgsl!("maxout.wgsl")]);
-pub static DROPOUT: Shader = Shader::new("dropout", &[INDEX, TEXELS, RNG, wgsl!("dropout.wgsl")]);
+pub static ACTIVATION: Shader = Shader::elementwise("activation", &[INDEX, TEXELS, ACTIVATE, wgsl!("activation.wgsl")]);
+pub static MAXOUT: Shader = Shader::elementwise("maxout", &[INDEX, TEXELS, wgsl!("maxout.wgsl")]);
+pub static DROPOUT: Shader = Shader::elementwise("dropout", &[INDEX, TEXELS, RNG, wgsl!("dropout.wgsl")]);
 pub static BATCHNORM: Shader = Shader::new("batchnorm", &[wgsl!("batchnorm.wgsl")]);
 pub static BCE: Shader = Shader::new("bce", &[wgsl!("bce.wgsl")]);
-pub static REDUCE: Shader = Shader::new("reduce", &[TEXELS, wgsl!("reduce.wgsl")]);
-pub static SGD: Shader = Shader::new("sgd", &[INDEX, TEXELS, wgsl!("sgd.wgsl")]);
-pub static EMA: Shader = Shader::new("ema", &[INDEX, TEXELS, wgsl!("ema.wgsl")]);
+pub static REDUCE: Shader = Shader::elementwise("reduce", &[TEXELS, wgsl!("reduce.wgsl")]);
+pub static SGD: Shader = Shader::elementwise("sgd", &[INDEX, TEXELS, wgsl!("sgd.wgsl")]);
+pub static EMA: Shader = Shader::elementwise("ema", &[INDEX, TEXELS, wgsl!("ema.wgsl")]);
 pub static SCHEDULE: Shader = Shader::new("schedule", &[wgsl!("schedule.wgsl")]);
-pub static ADAM: Shader = Shader::new("adam", &[INDEX, TEXELS, wgsl!("adam.wgsl")]);
+pub static ADAM: Shader = Shader::elementwise("adam", &[INDEX, TEXELS, wgsl!("adam.wgsl")]);
 pub static BATCH: Shader = Shader::new("batch", &[INDEX, wgsl!("batch.wgsl")]);
 pub static SOFTMAX: Shader = Shader::new("softmax", &[wgsl!("softmax.wgsl")]);
 pub static DISTANCE: Shader = Shader::new("distance", &[INDEX, wgsl!("distance.wgsl")]);
@@ -106,3 +113,54 @@ pub static ALL: &[&Shader] = &[
     &SOFTMAX,
     &DISTANCE,
 ];
+
+/// An element-wise kernel's source reading its inputs from storage buffers where it read texel
+/// copies: each binding `var NAME: texture_2d<f32>;` becomes `var<storage, read> NAME:
+/// array<vec4<f32>>;` and each `texel(NAME, INDEX)` becomes `NAME[INDEX]` (the same vec4, element
+/// 4·INDEX onwards). The kernels read texels only through `texel` on their own bindings.
+pub fn with_storage_reads(source: &str) -> String {
+    const DECLARATION: &str = ": texture_2d<f32>;";
+    let mut out = String::with_capacity(source.len());
+    let mut rest = source;
+    while let Some(at) = rest.find(DECLARATION) {
+        let (before, after) = rest.split_at(at);
+        let name_start = before.rfind("var ").expect("a texture binding is declared with var") + "var ".len();
+        out.push_str(&before[..name_start - "var ".len()]);
+        out.push_str(&format!("var<storage, read> {}: array<vec4<f32>>;", &before[name_start..]));
+        rest = &after[DECLARATION.len()..];
+    }
+    out.push_str(rest);
+    let source = out;
+    let mut out = String::with_capacity(source.len());
+    let mut rest = source.as_str();
+    while let Some(at) = rest.find("texel(") {
+        let (before, after) = rest.split_at(at);
+        let call = &after["texel(".len()..];
+        if before.ends_with("fn ") || before.ends_with(|c: char| c.is_alphanumeric() || c == '_') {
+            out.push_str(before);
+            out.push_str("texel(");
+            rest = call;
+            continue;
+        }
+        let comma = call.find(',').expect("texel takes a binding and an index");
+        let mut depth = 0usize;
+        let close = call[comma..]
+            .char_indices()
+            .find(|&(_, c)| {
+                match c {
+                    '(' => depth += 1,
+                    ')' if depth == 0 => return true,
+                    ')' => depth -= 1,
+                    _ => {}
+                }
+                false
+            })
+            .map(|(i, _)| comma + i)
+            .expect("texel's call is closed");
+        out.push_str(before);
+        out.push_str(&format!("{}[{}]", call[..comma].trim(), call[comma + 1..close].trim()));
+        rest = &call[close + 1..];
+    }
+    out.push_str(rest);
+    out
+}
