@@ -77,17 +77,19 @@ pub async fn load_generator(
 
 #[wasm_bindgen]
 impl WebGenerator {
-    /// "WebGPU (adapter)" or "CPU (why)", and on WebGPU the matmul variants run so far.
+    /// "WebGPU (adapter)" or "CPU (why)", and on WebGPU the kernel variants run so far, by op
+    /// ("matmul block-32x16, elementwise texels").
     #[wasm_bindgen(getter)]
     pub fn backend(&self) -> String {
         let Some(gpu) = &self.inner.gpu else { return self.inner.backend.clone() };
-        let mut variants: Vec<String> = gpu.kernel_choices().into_values().map(|c| c.variant).collect();
+        let mut variants: Vec<String> = gpu
+            .kernel_choices()
+            .into_iter()
+            .map(|(key, choice)| format!("{} {}", key.split(' ').next().unwrap_or_default(), choice.variant))
+            .collect();
         variants.sort();
         variants.dedup();
-        if variants.is_empty() {
-            return self.inner.backend.clone();
-        }
-        format!("{}, matmul {}", self.inner.backend, variants.join(" and "))
+        [self.inner.backend.clone()].into_iter().chain(variants).collect::<Vec<_>>().join(", ")
     }
 
     #[wasm_bindgen(getter)]

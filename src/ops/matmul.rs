@@ -47,7 +47,7 @@ impl Layout {
 
 /// Matmul's variants, by the names `GAN_WGPU_KERNELS=matmul=...` takes.
 pub static FAMILY: Family =
-    Family { name: "matmul", variants: &["simple", "block-32x16", "block-64x16", "tiled-64x64"] };
+    Family { name: "matmul", variants: &["simple", "block-16x16", "block-32x16", "block-64x16", "tiled-64x64"] };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Variant {
@@ -60,8 +60,13 @@ pub enum Variant {
 }
 
 /// Every variant, in the order of [`FAMILY`]'s names.
-pub const VARIANTS: [Variant; 4] =
-    [Variant::Simple, Variant::Block { rows: 32, cols: 16 }, Variant::Block { rows: 64, cols: 16 }, Variant::Tiled];
+pub const VARIANTS: [Variant; 5] = [
+    Variant::Simple,
+    Variant::Block { rows: 16, cols: 16 },
+    Variant::Block { rows: 32, cols: 16 },
+    Variant::Block { rows: 64, cols: 16 },
+    Variant::Tiled,
+];
 
 const TEXEL_READS: &[Access] = &[Access::Texels, Access::Texels, Access::Read, Access::ReadWrite, Access::Read];
 const STORAGE_READS: &[Access] = &[Access::Read, Access::Read, Access::Read, Access::ReadWrite, Access::Read];
@@ -86,6 +91,8 @@ impl Variant {
     fn shader(self, subgroups_of_8: bool) -> &'static Shader {
         match (self, subgroups_of_8) {
             (Variant::Simple, _) => &shaders::MATMUL_SIMPLE,
+            (Variant::Block { rows: 16, cols: 16 }, false) => &shaders::MATMUL_BLOCK_16X16,
+            (Variant::Block { rows: 16, cols: 16 }, true) => &shaders::MATMUL_BLOCK_16X16_SUBGROUP,
             (Variant::Block { rows: 32, cols: 16 }, false) => &shaders::MATMUL_BLOCK_32X16,
             (Variant::Block { rows: 32, cols: 16 }, true) => &shaders::MATMUL_BLOCK_32X16_SUBGROUP,
             (Variant::Block { rows: 64, cols: 16 }, false) => &shaders::MATMUL_BLOCK_64X16,
@@ -119,10 +126,11 @@ impl Variant {
         }
     }
 
-    /// The variant to take without measuring (in the browser): the blocks on a CPU adapter, the
-    /// tiles elsewhere.
+    /// The variant to take without measuring (in the browser), and to time first: on a CPU adapter
+    /// the 16×16 block (on SwiftShader it put the page's first digits on screen in 3.8 s where the
+    /// 32×16 block, slower to compile, took 7.6 s, and drew grids as fast), the tiles elsewhere.
     fn default_for(gpu: &Gpu) -> Self {
-        if gpu.adapter.device_type == wgpu::DeviceType::Cpu { VARIANTS[1] } else { Variant::Tiled }
+        if gpu.adapter.device_type == wgpu::DeviceType::Cpu { Variant::Block { rows: 16, cols: 16 } } else { Variant::Tiled }
     }
 }
 
@@ -213,7 +221,7 @@ impl Product {
 fn choose(gpu: &Gpu, product: &Product) -> Variant {
     let default = Variant::default_for(gpu);
     let screen = screen(gpu, default);
-    let name = gpu.tuning.choose(&FAMILY, &product.key(), default.name(), || measure(gpu, product, default, &screen));
+    let name = gpu.tuning.choose(&FAMILY, &product.key(), default.name(), || measure(gpu, product, &screen));
     Variant::named(name).unwrap_or(default)
 }
 
@@ -224,38 +232,46 @@ const SCREEN: Product = Product { layout: Layout::Plain, m: 64, k: 256, n: 256, 
 /// first dispatches at some shapes stalled for 11 to 21 s each (with its pipeline already
 /// compiled, at 0.7 s, twice the 32×16 block's), more than its gains (up to 1.6× at a few of the
 /// discriminator's products) repay in a run.
-const CANDIDATES: [Variant; 3] = [Variant::Simple, Variant::Block { rows: 32, cols: 16 }, Variant::Tiled];
+const CANDIDATES: [Variant; 4] =
+    [Variant::Simple, Variant::Block { rows: 16, cols: 16 }, Variant::Block { rows: 32, cols: 16 }, Variant::Tiled];
 
 /// The candidates at every shape on this adapter: those that ran at most twice as slow as the
 /// fastest at [`SCREEN`], which saves compiling and timing the others at each shape (on llvmpipe
 /// only the blocks remain; the screen is cached with the choices).
 fn screen(gpu: &Gpu, default: Variant) -> Vec<Variant> {
     let key = format!("{} (screen)", SCREEN.key());
-    gpu.tuning.choose(&FAMILY, &key, default.name(), || measure(gpu, &SCREEN, default, &CANDIDATES));
+    let mut candidates = vec![default];
+    candidates.extend(CANDIDATES.iter().filter(|v| **v != default));
+    gpu.tuning.choose(&FAMILY, &key, default.name(), || measure(gpu, &SCREEN, &candidates));
     let seconds = gpu.tuning.seconds(&key);
     let fastest = seconds.values().copied().fold(f64::INFINITY, f64::min);
-    CANDIDATES.into_iter().filter(|v| seconds.get(v.name()).is_some_and(|t| *t <= 2.0 * fastest)).collect()
+    let mut kept: Vec<(Variant, f64)> = CANDIDATES
+        .into_iter()
+        .filter_map(|v| seconds.get(v.name()).map(|t| (v, *t)))
+        .filter(|(_, t)| *t <= 2.0 * fastest)
+        .collect();
+    // Fastest first: a slow candidate is then timed once and dropped.
+    kept.sort_by(|a, b| a.1.total_cmp(&b.1));
+    kept.into_iter().map(|(v, _)| v).collect()
 }
 
 #[cfg(target_arch = "wasm32")]
-fn measure(_: &Gpu, _: &Product, _: Variant, _: &[Variant]) -> Option<Vec<(&'static str, Timing)>> {
+fn measure(_: &Gpu, _: &Product, _: &[Variant]) -> Option<Vec<(&'static str, Timing)>> {
     None
 }
 
-/// The seconds per dispatch at this product of the default and the other variants in `screen`
-/// (the default first, so that a slow candidate is timed once and dropped), each after a check
-/// against the CPU reference.
+/// The seconds per dispatch at this product of each candidate, in order (a candidate four times as
+/// slow as the best before it is timed once), each after a check against the CPU reference.
 #[cfg(not(target_arch = "wasm32"))]
-fn measure(gpu: &Gpu, product: &Product, default: Variant, screen: &[Variant]) -> Option<Vec<(&'static str, Timing)>> {
+fn measure(gpu: &Gpu, product: &Product, candidates: &[Variant]) -> Option<Vec<(&'static str, Timing)>> {
     let Product { layout, m, k, n, bias, act } = *product;
     let (a_shape, b_shape) = layout.stored(m, k, n);
     let (a, b, c) = (Tensor::zeros(gpu, &a_shape), Tensor::zeros(gpu, &b_shape), Tensor::zeros(gpu, &[m, n]));
     let bias = bias.then(|| Tensor::zeros(gpu, &[n]));
-    let mut candidates = vec![default];
-    candidates.extend(screen.iter().filter(|v| **v != default));
     let mut best = f64::INFINITY;
     let timings = candidates
-        .into_iter()
+        .iter()
+        .copied()
         .map(|variant| {
             let timing = check(gpu, variant, product).and_then(|()| {
                 let op = matmul_with(gpu, variant, layout, &a, &b, bias.as_ref(), act, &c);

@@ -68,6 +68,8 @@ macro_rules! matmul_block {
         };
     };
 }
+matmul_block!(MATMUL_BLOCK_16X16, "matmul_block_16x16", 16, 16, RowFetch::Own, false);
+matmul_block!(MATMUL_BLOCK_16X16_SUBGROUP, "matmul_block_16x16_subgroup", 16, 16, RowFetch::SharedBySubgroup, true);
 matmul_block!(MATMUL_BLOCK_32X16, "matmul_block_32x16", 32, 16, RowFetch::Own, false);
 matmul_block!(MATMUL_BLOCK_32X16_SUBGROUP, "matmul_block_32x16_subgroup", 32, 16, RowFetch::SharedBySubgroup, true);
 matmul_block!(MATMUL_BLOCK_64X16, "matmul_block_64x16", 64, 16, RowFetch::Own, false);
@@ -93,6 +95,8 @@ pub static RANDOM: Shader = Shader::new("random", &[INDEX, RNG, wgsl!("random.wg
 /// Every shader module, for validation.
 pub static ALL: &[&Shader] = &[
     &MATMUL_SIMPLE,
+    &MATMUL_BLOCK_16X16,
+    &MATMUL_BLOCK_16X16_SUBGROUP,
     &MATMUL_BLOCK_32X16,
     &MATMUL_BLOCK_32X16_SUBGROUP,
     &MATMUL_BLOCK_64X16,
