@@ -25,7 +25,8 @@ let wasm_bindgen = (function(exports) {
             wasm.__wbg_webgenerator_free(ptr, 0);
         }
         /**
-         * "WebGPU (adapter)" or "CPU (why)".
+         * "WebGPU (adapter)" or "CPU (why)", and on WebGPU the kernel variants run so far, by op
+         * ("matmul block-32x16, elementwise texels").
          * @returns {string}
          */
         get backend() {
@@ -94,26 +95,31 @@ let wasm_bindgen = (function(exports) {
 
     /**
      * Parses `bytes` (a generator export or a checkpoint; `name` names it in errors) and opens
-     * WebGPU unless `use_gpu` is false or it is unavailable.
+     * WebGPU unless `use_gpu` is false or it is unavailable; `kernels` forces kernel variants
+     * (`matmul=tiled-64x64`; empty: the adapter's default).
      * @param {Uint8Array | number[]} bytes
      * @param {string} name
      * @param {boolean} use_gpu
+     * @param {string} kernels
      * @returns {Promise<WebGenerator>}
      */
-    function loadGenerator(bytes, name, use_gpu) {
-        const val3 = +use_gpu;
-        let ptr0, len0, ptr1, len1;
+    function loadGenerator(bytes, name, use_gpu, kernels) {
+        const val4 = +use_gpu;
+        let ptr0, len0, ptr1, len1, ptr2, len2;
         try {
             ptr0 = passArray8ToWasm0(bytes, wasm.__wbindgen_malloc);
             len0 = WASM_VECTOR_LEN;
             ptr1 = passStringToWasm0(name, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
             len1 = WASM_VECTOR_LEN;
+            ptr2 = passStringToWasm0(kernels, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
+            len2 = WASM_VECTOR_LEN;
         } catch (e) {
+            if (ptr2) { wasm.__wbindgen_free(ptr2, len2 * 1, 1); }
             if (ptr1) { wasm.__wbindgen_free(ptr1, len1 * 1, 1); }
             if (ptr0) { wasm.__wbindgen_free(ptr0, len0 * 1, 1); }
             throw e;
         }
-        const ret = wasm.loadGenerator(ptr0, len0, ptr1, len1, val3);
+        const ret = wasm.loadGenerator(ptr0, len0, ptr1, len1, val4, ptr2, len2);
         return ret;
     }
     exports.loadGenerator = loadGenerator;
@@ -823,22 +829,22 @@ let wasm_bindgen = (function(exports) {
                 arg0.writeBuffer(arg1, arg2, getArrayU8FromWasm0(arg3, arg4), arg5, arg6);
             }, arguments); },
             __wbindgen_generic_0000000000000001: function(arg0, arg1) {
-                // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 316, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
+                // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 317, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
                 const ret = makeMutClosure(arg0, arg1, wasm_bindgen_6288ff713e934341___convert__closures_____invoke___wasm_bindgen_6288ff713e934341___JsValue__core_12f89f2d8a73214f___result__Result_____wasm_bindgen_6288ff713e934341___JsError___true_);
                 return ret;
             },
             __wbindgen_generic_0000000000000002: function(arg0, arg1) {
-                // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("GPUDevice")], shim_idx: 251, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
+                // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("GPUDevice")], shim_idx: 252, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
                 const ret = makeMutClosure(arg0, arg1, wasm_bindgen_6288ff713e934341___convert__closures_____invoke___wasm_bindgen_6288ff713e934341___sys__JsNullable_wgpu_f08f24cad5e64d09___backend__webgpu__webgpu_sys__gen_GpuError__GpuError___core_12f89f2d8a73214f___result__Result_____wasm_bindgen_6288ff713e934341___JsError___true_);
                 return ret;
             },
             __wbindgen_generic_0000000000000003: function(arg0, arg1) {
-                // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("any")], shim_idx: 251, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
+                // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("any")], shim_idx: 252, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
                 const ret = makeMutClosure(arg0, arg1, wasm_bindgen_6288ff713e934341___convert__closures_____invoke___wasm_bindgen_6288ff713e934341___sys__JsNullable_wgpu_f08f24cad5e64d09___backend__webgpu__webgpu_sys__gen_GpuError__GpuError___core_12f89f2d8a73214f___result__Result_____wasm_bindgen_6288ff713e934341___JsError___true__10);
                 return ret;
             },
             __wbindgen_generic_0000000000000004: function(arg0, arg1) {
-                // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("undefined")], shim_idx: 251, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
+                // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("undefined")], shim_idx: 252, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
                 const ret = makeMutClosure(arg0, arg1, wasm_bindgen_6288ff713e934341___convert__closures_____invoke___wasm_bindgen_6288ff713e934341___sys__JsNullable_wgpu_f08f24cad5e64d09___backend__webgpu__webgpu_sys__gen_GpuError__GpuError___core_12f89f2d8a73214f___result__Result_____wasm_bindgen_6288ff713e934341___JsError___true__11);
                 return ret;
             },
