@@ -16,7 +16,7 @@ OUT=target/wasm
 # The files the wasm is built from; their digest is recorded in web/pkg/SOURCE.
 source_digest() {
   git ls-files -z Cargo.toml Cargo.lock shaders src/lib.rs src/web.rs src/checkpoint.rs src/config.rs \
-    src/gan.rs src/generator.rs src/nn.rs src/optim.rs src/rng.rs src/shaders.rs src/torch.rs src/gpu src/graph src/ops \
+    src/gan.rs src/generator.rs src/nn.rs src/optim.rs src/rng.rs src/shaders src/torch.rs src/gpu src/graph src/ops \
     | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1
 }
 

@@ -15,8 +15,8 @@ pub enum RowFetch {
 
 /// The WGSL for a rows × cols block (both multiples of 4; rows a multiple of 8 when shared).
 pub fn source(rows: usize, cols: usize, fetch: RowFetch) -> String {
-    assert!(rows % 4 == 0 && cols % 4 == 0 && rows > 0 && cols > 0, "blocks are whole 4×4 blocks, not {rows}×{cols}");
-    assert!(fetch == RowFetch::Own || rows % 8 == 0, "8 invocations share {rows} rows: a multiple of 8 is needed");
+    assert!(rows.is_multiple_of(4) && cols.is_multiple_of(4) && rows > 0 && cols > 0, "blocks are whole 4×4 blocks, not {rows}×{cols}");
+    assert!(fetch == RowFetch::Own || rows.is_multiple_of(8), "8 invocations share {rows} rows: a multiple of 8 is needed");
     let row_blocks = rows / 4;
     let mut s = String::new();
     let w = &mut s;
