@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use gan_wgpu::gpu::{Dispatch, Gpu, Tensor};
+use gan_wgpu::gpu::{Dispatch, Gpu, GpuOptions, Tensor};
 use gan_wgpu::ops::activation::Activation;
 use gan_wgpu::ops::adam::{self, AdamHyper};
 use gan_wgpu::ops::matmul::{Layout, VARIANTS, matmul_with};
@@ -85,100 +85,121 @@ fn main() {
         }
     }
 
+    // The element-wise kernels with each way of reading their inputs (updates in place read texels
+    // either way, see gpu::kernel::ELEMENTWISE).
+    for reads in ["texels", "storage"] {
+        let forced = [("elementwise", reads)].into_iter().collect();
+        let options = GpuOptions { kernels: forced, ..GpuOptions::from_env().unwrap_or_else(|e| panic!("{e}")) };
+        let device = Gpu::open_blocking(options).unwrap_or_else(|e| panic!("{e}"));
+        elementwise(&device, reads);
+    }
+}
+
+/// Rows for the kernels other than matmul, their names ending in `[reads]`.
+fn elementwise(gpu: &Gpu, reads: &str) {
+    let named = |name: &str| format!("{name} [{reads}]");
     let f32s = |n: usize| (n * 4) as f64;
     let (rows, units, k) = (64, 512, 3);
     let (z, u, arg) = (
-        filled(&gpu, &[rows, units * k]),
-        Tensor::zeros(&gpu, &[rows, units]),
-        Tensor::<u32>::zeros(&gpu, &[rows, units]),
+        filled(gpu, &[rows, units * k]),
+        Tensor::zeros(gpu, &[rows, units]),
+        Tensor::<u32>::zeros(gpu, &[rows, units]),
     );
-    row(&gpu, "maxout forward 64×512×3", || maxout::forward(&gpu, &z, &u, &arg), 0.0, f32s(rows * units * (k + 2)));
-    row(&gpu, "maxout backward 64×512×3", || maxout::backward(&gpu, &u, &arg, &z), 0.0, f32s(rows * units * (k + 2)));
+    row(
+        gpu,
+        &named("maxout forward 64×512×3"),
+        || maxout::forward(gpu, &z, &u, &arg),
+        0.0,
+        f32s(rows * units * (k + 2)),
+    );
+    row(
+        gpu,
+        &named("maxout backward 64×512×3"),
+        || maxout::backward(gpu, &u, &arg, &z),
+        0.0,
+        f32s(rows * units * (k + 2)),
+    );
 
     let n = 64 * 784;
-    let (x, y, dy) = (filled(&gpu, &[n]), Tensor::zeros(&gpu, &[n]), filled(&gpu, &[n]));
+    let (x, y, dy) = (filled(gpu, &[n]), Tensor::zeros(gpu, &[n]), filled(gpu, &[n]));
     for act in [Activation::Relu, Activation::Sigmoid, Activation::Tanh] {
         row(
-            &gpu,
-            &format!("activation {act:?} forward 64×784"),
-            || gan_wgpu::ops::activation::forward(&gpu, act, &x, &y),
+            gpu,
+            &named(&format!("activation {act:?} forward 64×784")),
+            || gan_wgpu::ops::activation::forward(gpu, act, &x, &y),
             0.0,
             f32s(2 * n),
         );
         row(
-            &gpu,
-            &format!("activation {act:?} backward 64×784"),
-            || gan_wgpu::ops::activation::backward(&gpu, act, &x, &dy, &y),
+            gpu,
+            &named(&format!("activation {act:?} backward 64×784")),
+            || gan_wgpu::ops::activation::backward(gpu, act, &x, &dy, &y),
             0.0,
             f32s(3 * n),
         );
     }
-    let clock = Clock::new(&gpu, 0);
+    let clock = Clock::new(gpu, 0);
     let stream = Stream { seed: 0, id: 0 };
-    row(&gpu, "dropout 64×784", || dropout::apply(&gpu, &clock, stream, 0.8, &x, &y), 0.0, f32s(2 * n));
+    row(gpu, &named("dropout 64×784"), || dropout::apply(gpu, &clock, stream, 0.8, &x, &y), 0.0, f32s(2 * n));
     row(
-        &gpu,
-        "random normal 64×100",
-        || random::normal(&gpu, &clock, stream, 0.0, 1.0, &Tensor::zeros(&gpu, &[64, 100])),
+        gpu,
+        &named("random normal 64×100"),
+        || random::normal(gpu, &clock, stream, 0.0, 1.0, &Tensor::zeros(gpu, &[64, 100])),
         0.0,
         f32s(6400),
     );
-    row(&gpu, "random uniform 64×784", || random::uniform(&gpu, &clock, stream, 0.0, 1.0, &y), 0.0, f32s(n));
+    row(gpu, &named("random uniform 64×784"), || random::uniform(gpu, &clock, stream, 0.0, 1.0, &y), 0.0, f32s(n));
 
     let (rows, features) = (64, 512);
     let shape = [rows, features];
     let (bx, g, beta, by) =
-        (filled(&gpu, &shape), filled(&gpu, &[features]), filled(&gpu, &[features]), Tensor::zeros(&gpu, &shape));
+        (filled(gpu, &shape), filled(gpu, &[features]), filled(gpu, &[features]), Tensor::zeros(gpu, &shape));
     let (stats, running, dg, db) = (
-        Tensor::zeros(&gpu, &[2 * features]),
-        filled(&gpu, &[2 * features]),
-        Tensor::zeros(&gpu, &[features]),
-        Tensor::zeros(&gpu, &[features]),
+        Tensor::zeros(gpu, &[2 * features]),
+        filled(gpu, &[2 * features]),
+        Tensor::zeros(gpu, &[features]),
+        Tensor::zeros(gpu, &[features]),
     );
     row(
-        &gpu,
-        "batchnorm forward (train) 64×512",
-        || batchnorm::forward_train(&gpu, &bx, &g, &beta, &by, &stats, &running),
+        gpu,
+        &named("batchnorm forward (train) 64×512"),
+        || batchnorm::forward_train(gpu, &bx, &g, &beta, &by, &stats, &running),
         0.0,
         f32s(4 * rows * features),
     );
-    let bdx = Tensor::zeros(&gpu, &shape);
+    let bdx = Tensor::zeros(gpu, &shape);
     row(
-        &gpu,
-        "batchnorm backward 64×512",
-        || batchnorm::backward(&gpu, &bx, &g, &stats, &by, &bdx, &dg, &db),
+        gpu,
+        &named("batchnorm backward 64×512"),
+        || batchnorm::backward(gpu, &bx, &g, &stats, &by, &bdx, &dg, &db),
         0.0,
         f32s(5 * rows * features),
     );
     row(
-        &gpu,
-        "column sums 64×784",
-        || reduce::column_sums(&gpu, &filled(&gpu, &[64, 784]), &Tensor::zeros(&gpu, &[784])),
+        gpu,
+        &named("column sums 64×784"),
+        || reduce::column_sums(gpu, &filled(gpu, &[64, 784]), &Tensor::zeros(gpu, &[784])),
         0.0,
         f32s(n),
     );
 
     let (p, t, grad, loss) =
-        (filled(&gpu, &[128]), filled(&gpu, &[128]), Tensor::zeros(&gpu, &[128]), Tensor::zeros(&gpu, &[1]));
-    row(&gpu, "bce 128", || bce::bce(&gpu, &p, &t, &grad, &clock, &loss), 0.0, f32s(3 * 128));
+        (filled(gpu, &[128]), filled(gpu, &[128]), Tensor::zeros(gpu, &[128]), Tensor::zeros(gpu, &[1]));
+    row(gpu, &named("bce 128"), || bce::bce(gpu, &p, &t, &grad, &clock, &loss), 0.0, f32s(3 * 128));
 
     let params = 784 * 1536;
-    let (w, gw, m, v) = (
-        filled(&gpu, &[params]),
-        filled(&gpu, &[params]),
-        Tensor::zeros(&gpu, &[params]),
-        Tensor::zeros(&gpu, &[params]),
-    );
+    let (w, gw, m, v) =
+        (filled(gpu, &[params]), filled(gpu, &[params]), Tensor::zeros(gpu, &[params]), Tensor::zeros(gpu, &[params]));
     let sh = Tensor::from_slice(
-        &gpu,
+        gpu,
         &[1],
         &[SgdHyper { lr: 1e-9, momentum: 0.9, weight_decay: 0.0, lr_decay: 1.0, lr_min: 0.0 }],
     );
     let ah = Tensor::from_slice(
-        &gpu,
+        gpu,
         &[1],
         &[AdamHyper { lr: 1e-9, beta1: 0.5, beta2: 0.999, eps: 1e-8, weight_decay: 0.0, step: 1 }],
     );
-    row(&gpu, "sgd update 784×1536", || sgd::update(&gpu, &sh, &w, &gw, &m), 0.0, f32s(5 * params));
-    row(&gpu, "adam update 784×1536", || adam::update(&gpu, &ah, &w, &gw, &m, &v), 0.0, f32s(7 * params));
+    row(gpu, &named("sgd update 784×1536"), || sgd::update(gpu, &sh, &w, &gw, &m), 0.0, f32s(5 * params));
+    row(gpu, &named("adam update 784×1536"), || adam::update(gpu, &ah, &w, &gw, &m, &v), 0.0, f32s(7 * params));
 }

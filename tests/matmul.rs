@@ -16,7 +16,16 @@ fn check(layout: Layout, m: usize, k: usize, n: usize, with_bias: bool, act: Act
 
 /// Each variant's product against the CPU reference, computed once.
 #[allow(clippy::too_many_arguments)]
-fn check_on(gpu: &Gpu, variants: &[Variant], layout: Layout, m: usize, k: usize, n: usize, with_bias: bool, act: Activation) {
+fn check_on(
+    gpu: &Gpu,
+    variants: &[Variant],
+    layout: Layout,
+    m: usize,
+    k: usize,
+    n: usize,
+    with_bias: bool,
+    act: Activation,
+) {
     let mut rng = rng((m * 31 + k * 7 + n) as u64);
     let (a_shape, b_shape) = layout.stored(m, k, n);
     let a = random_vec(&mut rng, m * k, -1.0, 1.0);

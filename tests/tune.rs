@@ -15,8 +15,11 @@ use gan_wgpu::ops::matmul::{FAMILY, Layout, matmul, reference};
 /// A device of its own with the given cache file and forced variants, or None when GPU tests are skipped.
 fn device(cache: Option<&Path>, forced: &[(&'static str, &'static str)]) -> Option<Gpu> {
     gpu()?;
-    let options =
-        GpuOptions { subgroups: true, kernels: forced.iter().copied().collect(), tune_cache: cache.map(Path::to_path_buf) };
+    let options = GpuOptions {
+        subgroups: true,
+        kernels: forced.iter().copied().collect(),
+        tune_cache: cache.map(Path::to_path_buf),
+    };
     Some(Gpu::open_blocking(options).expect("a device"))
 }
 
@@ -34,9 +37,21 @@ const KEY: &str = "matmul Plain 48x40x56 +bias Relu";
 fn multiply(gpu: &Gpu) -> String {
     let (m, k, n) = SHAPE;
     let mut rng = rng(3);
-    let (a, b, bias) = (random_vec(&mut rng, m * k, -1.0, 1.0), random_vec(&mut rng, k * n, -1.0, 1.0), random_vec(&mut rng, n, -1.0, 1.0));
+    let (a, b, bias) = (
+        random_vec(&mut rng, m * k, -1.0, 1.0),
+        random_vec(&mut rng, k * n, -1.0, 1.0),
+        random_vec(&mut rng, n, -1.0, 1.0),
+    );
     let c = Tensor::zeros(gpu, &[m, n]);
-    let op = matmul(gpu, Layout::Plain, &upload(gpu, &[m, k], &a), &upload(gpu, &[k, n], &b), Some(&upload(gpu, &[n], &bias)), Activation::Relu, &c);
+    let op = matmul(
+        gpu,
+        Layout::Plain,
+        &upload(gpu, &[m, k], &a),
+        &upload(gpu, &[k, n], &b),
+        Some(&upload(gpu, &[n], &bias)),
+        Activation::Relu,
+        &c,
+    );
     gpu.run(|r| op.record(r));
     let want = reference::matmul(Layout::Plain, &a, [m, k], &b, [k, n], Some(&bias), Activation::Relu);
     assert_close("chosen matmul", &download(gpu, &c), &want, 1e-4, 1e-5);

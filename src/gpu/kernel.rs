@@ -306,7 +306,8 @@ impl Gpu {
         // A kernel that updates a buffer in place reads its old values from the texel copy: the
         // same buffer cannot be bound for reading and writing in one dispatch.
         let bound = || buffers.iter().zip(spec.storage);
-        let in_place = bound().any(|(b, a)| *a == Access::Texels && bound().any(|(w, a)| *a == Access::ReadWrite && w == b));
+        let in_place =
+            bound().any(|(b, a)| *a == Access::Texels && bound().any(|(w, a)| *a == Access::ReadWrite && w == b));
         self.dispatch_reading(!in_place && self.reads_storage(spec), spec, params, buffers, workgroups)
     }
 

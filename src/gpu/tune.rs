@@ -74,23 +74,23 @@ pub(crate) struct Tuning {
 
 /// Parses `GAN_WGPU_KERNELS`'s value: `family=variant[,family=variant]`.
 pub fn parse_forced(value: &str) -> Result<HashMap<&'static str, &'static str>, String> {
-    let listing = || {
-        FAMILIES
-            .iter()
-            .map(|f| format!("{}={}", f.name, f.variants.join("|")))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
+    let listing =
+        || FAMILIES.iter().map(|f| format!("{}={}", f.name, f.variants.join("|"))).collect::<Vec<_>>().join(", ");
     let mut forced = HashMap::new();
     for item in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        let (family, variant) =
-            item.split_once('=').ok_or_else(|| format!("{KERNELS_ENV}: {item:?} is not family=variant; known: {}", listing()))?;
+        let (family, variant) = item
+            .split_once('=')
+            .ok_or_else(|| format!("{KERNELS_ENV}: {item:?} is not family=variant; known: {}", listing()))?;
         let family = FAMILIES
             .iter()
             .find(|f| f.name == family.trim())
             .ok_or_else(|| format!("{KERNELS_ENV}: no op {family:?} has variants; known: {}", listing()))?;
         let variant = family.variants.iter().find(|v| **v == variant.trim()).ok_or_else(|| {
-            format!("{KERNELS_ENV}: {} has no variant {variant:?}; its variants: {}", family.name, family.variants.join(", "))
+            format!(
+                "{KERNELS_ENV}: {} has no variant {variant:?}; its variants: {}",
+                family.name,
+                family.variants.join(", ")
+            )
         })?;
         forced.insert(family.name, *variant);
     }
@@ -124,7 +124,10 @@ fn read_cache(path: &std::path::Path) -> Option<CacheFile> {
     match serde_json::from_str::<CacheFile>(&text) {
         Ok(cache) if cache.format == CACHE_FORMAT => Some(cache),
         _ => {
-            eprintln!("warning: ignoring the kernel choices in {} (damaged or of another version); measuring again", path.display());
+            eprintln!(
+                "warning: ignoring the kernel choices in {} (damaged or of another version); measuring again",
+                path.display()
+            );
             None
         }
     }
@@ -211,7 +214,8 @@ impl Tuning {
     /// be written leaves the choice in memory only.
     fn save(&self, key: &str, choice: &Choice) {
         let Some(path) = &self.cache else { return };
-        let mut file = read_cache(path).unwrap_or_else(|| CacheFile { format: CACHE_FORMAT.into(), ..Default::default() });
+        let mut file =
+            read_cache(path).unwrap_or_else(|| CacheFile { format: CACHE_FORMAT.into(), ..Default::default() });
         file.adapters.entry(self.adapter.clone()).or_default().insert(key.to_string(), choice.clone());
         let written = path.parent().map_or(Ok(()), std::fs::create_dir_all).and_then(|()| {
             // Written beside, then renamed: a reader never sees half a file.

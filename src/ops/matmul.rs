@@ -130,7 +130,11 @@ impl Variant {
     /// the 16×16 block (on SwiftShader it put the page's first digits on screen in 3.8 s where the
     /// 32×16 block, slower to compile, took 7.6 s, and drew grids as fast), the tiles elsewhere.
     fn default_for(gpu: &Gpu) -> Self {
-        if gpu.adapter.device_type == wgpu::DeviceType::Cpu { Variant::Block { rows: 16, cols: 16 } } else { Variant::Tiled }
+        if gpu.adapter.device_type == wgpu::DeviceType::Cpu {
+            Variant::Block { rows: 16, cols: 16 }
+        } else {
+            Variant::Tiled
+        }
     }
 }
 
@@ -226,7 +230,8 @@ fn choose(gpu: &Gpu, product: &Product) -> Variant {
 }
 
 /// The product every variant is timed at first on an adapter (a hidden layer's forward pass).
-const SCREEN: Product = Product { layout: Layout::Plain, m: 64, k: 256, n: 256, bias: false, act: Activation::Identity };
+const SCREEN: Product =
+    Product { layout: Layout::Plain, m: 64, k: 256, n: 256, bias: false, act: Activation::Identity };
 
 /// The variants the tuner tries. The 64×16 block is left to `GAN_WGPU_KERNELS`: on llvmpipe its
 /// first dispatches at some shapes stalled for 11 to 21 s each (with its pipeline already
@@ -315,9 +320,14 @@ fn time_dispatch(gpu: &Gpu, op: &Dispatch, best: f64) -> f64 {
 fn check(gpu: &Gpu, variant: Variant, product: &Product) -> Result<(), String> {
     let Product { layout, m, k, n, bias, act } = *product;
     // Wide, square and thin products, aligned or not: the first that takes the product's entry point.
-    let shapes = if aligned(layout, m, k, n) { [(68, 64, 72), (128, 64, 64), (8, 64, 4)] } else { [(37, 45, 29), (127, 45, 61), (5, 45, 3)] };
+    let shapes = if aligned(layout, m, k, n) {
+        [(68, 64, 72), (128, 64, 64), (8, 64, 4)]
+    } else {
+        [(37, 45, 29), (127, 45, 61), (5, 45, 3)]
+    };
     let entry = variant.entry_and_grid(m, n).0;
-    let (cm, ck, cn) = shapes.into_iter().find(|(cm, _, cn)| variant.entry_and_grid(*cm, *cn).0 == entry).unwrap_or(shapes[0]);
+    let (cm, ck, cn) =
+        shapes.into_iter().find(|(cm, _, cn)| variant.entry_and_grid(*cm, *cn).0 == entry).unwrap_or(shapes[0]);
     let key = format!("{} {layout:?} {cm}x{ck}x{cn} bias={bias} {act:?}", variant.name());
     gpu.tuning.check_once(&key, || {
         let (a_shape, b_shape) = layout.stored(cm, ck, cn);
