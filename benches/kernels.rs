@@ -15,12 +15,8 @@ use gan_wgpu::ops::{batchnorm, bce, dropout, maxout, random, reduce};
 const REPS: usize = 20;
 
 fn time(gpu: &Gpu, op: &Dispatch) -> f64 {
-    gpu.run(|pass| op.record(pass));
-    gpu.wait();
-    let start = Instant::now();
-    gpu.run(|pass| (0..REPS).for_each(|_| op.record(pass)));
-    gpu.wait();
-    start.elapsed().as_secs_f64() / REPS as f64
+    gpu.seconds_per_dispatch(op, 1);
+    gpu.seconds_per_dispatch(op, REPS)
 }
 
 /// Prints one row: time per dispatch, and GFLOP/s or GB/s of the work it does. The dispatch is

@@ -131,9 +131,14 @@ impl KernelSpec {
         self
     }
 
-    fn key(&self, storage_reads: bool) -> String {
+    /// The shader module's name: the shader's, marked where its texel reads are storage reads.
+    fn module_name(&self, storage_reads: bool) -> String {
         let reads = if storage_reads { ":storage" } else { "" };
-        format!("{}{reads}:{}:{:?}", self.shader.name, self.entry, self.constants)
+        format!("{}{reads}", self.shader.name)
+    }
+
+    fn key(&self, storage_reads: bool) -> String {
+        format!("{}:{}:{:?}", self.module_name(storage_reads), self.entry, self.constants)
     }
 }
 
@@ -214,14 +219,8 @@ impl Gpu {
                     Ok(got) if got == want => {
                         let (x, y) = (Tensor::zeros(self, &[784 * 1536]), Tensor::zeros(self, &[784 * 1536]));
                         let op = relu(storage, &x, &y);
-                        let run = |reps: usize| {
-                            let started = std::time::Instant::now();
-                            self.run(|r| (0..reps).for_each(|_| op.record(r)));
-                            self.wait();
-                            started.elapsed().as_secs_f64() / reps as f64
-                        };
-                        run(1);
-                        Ok(run(10))
+                        self.seconds_per_dispatch(&op, 1);
+                        Ok(self.seconds_per_dispatch(&op, 10))
                     }
                     Ok(got) => Err(format!("ReLU gave {:?}, expected {:?}", &got[48..52], &want[48..52])),
                     Err(e) => Err(e.to_string()),
@@ -231,12 +230,21 @@ impl Gpu {
             .collect()
     }
 
+    /// Seconds per dispatch of `op`, recorded `reps` times into one submission and waited for.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn seconds_per_dispatch(&self, op: &Dispatch, reps: usize) -> f64 {
+        let started = std::time::Instant::now();
+        self.run(|recorder| (0..reps).for_each(|_| op.record(recorder)));
+        self.wait();
+        started.elapsed().as_secs_f64() / reps as f64
+    }
+
     fn kernel(&self, spec: &KernelSpec, storage_reads: bool) -> Arc<Kernel> {
         let key = spec.key(storage_reads);
         if let Some(kernel) = self.kernels.kernels.lock().unwrap().get(&key) {
             return kernel.clone();
         }
-        let module_name = format!("{}{}", spec.shader.name, if storage_reads { ":storage" } else { "" });
+        let module_name = spec.module_name(storage_reads);
         let module = self
             .kernels
             .modules

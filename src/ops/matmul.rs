@@ -294,12 +294,7 @@ fn measure(gpu: &Gpu, product: &Product, candidates: &[Variant]) -> Option<Vec<(
 /// Seconds per dispatch: one alone, then, unless it took four times `best` already, more.
 #[cfg(not(target_arch = "wasm32"))]
 fn time_dispatch(gpu: &Gpu, op: &Dispatch, best: f64) -> f64 {
-    let run = |reps: usize| {
-        let started = std::time::Instant::now();
-        gpu.run(|recorder| (0..reps).for_each(|_| op.record(recorder)));
-        gpu.wait();
-        started.elapsed().as_secs_f64() / reps as f64
-    };
+    let run = |reps: usize| gpu.seconds_per_dispatch(op, reps);
     let mut first = run(1);
     if first > 4.0 * best && first < 1e-2 {
         // Once more, in case the machine was busy elsewhere.
