@@ -72,17 +72,36 @@ pub struct Generator {
     pub weights: InitialValues,
 }
 
+/// Which generator to take from a checkpoint whose run keeps an average of G.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FromCheckpoint {
+    /// The average: what the run samples and ships.
+    #[default]
+    Average,
+    /// G itself, as trained.
+    Trained,
+}
+
 /// G's tensors under the project's names (`G.<layer>.<what>`) and layout, whichever way the file
 /// holds them: PyTorch's state_dict (exports, and files saved by PyTorch), the project's own names
-/// (exports written before the PyTorch layout), or a checkpoint (whose average of G, where the run
-/// keeps one, is what it ships).
-fn project_tensors(loaded: &Loaded, architecture: &GeneratorArchitecture) -> anyhow::Result<HashMap<String, Stored>> {
+/// (exports written before the PyTorch layout), or a checkpoint (`which` of its generators).
+fn project_tensors(
+    loaded: &Loaded,
+    architecture: &GeneratorArchitecture,
+    which: FromCheckpoint,
+) -> anyhow::Result<HashMap<String, Stored>> {
+    let averaged = loaded.metadata.contains_key("config")
+        && loaded.metadata_json::<Config>("config").is_ok_and(|c| c.ema.is_some());
+    ensure!(
+        averaged || which == FromCheckpoint::Average,
+        "{}: G as trained, apart from an average, can be taken only from the checkpoint of a run that keeps an \
+         average of G (its config has \"ema\"); this file holds one generator",
+        loaded.path.display()
+    );
     if crate::torch::is_torch_layout(loaded) {
         return crate::torch::import(loaded, architecture);
     }
-    let averaged = loaded.metadata.contains_key("config")
-        && loaded.metadata_json::<Config>("config").is_ok_and(|c| c.ema.is_some());
-    let prefix = if averaged { "G.ema." } else { "G." };
+    let prefix = if averaged && which == FromCheckpoint::Average { "G.ema." } else { "G." };
     let names = loaded.tensors.iter().filter_map(|(name, stored)| Some((name.strip_prefix(prefix)?, stored)));
     Ok(names.map(|(rest, stored)| (format!("G.{rest}"), stored.clone())).collect())
 }
@@ -117,17 +136,22 @@ fn architecture(loaded: &Loaded) -> anyhow::Result<GeneratorArchitecture> {
 
 impl Generator {
     pub fn load(path: &Path, count: usize) -> anyhow::Result<Self> {
-        let loaded = checkpoint::load(path)?;
-        Self::from_loaded(&loaded, count)
+        Self::load_from(path, count, FromCheckpoint::Average)
     }
 
-    pub fn from_loaded(loaded: &Loaded, count: usize) -> anyhow::Result<Self> {
+    /// As [`Generator::load`], taking `which` generator where the file is a checkpoint with an average.
+    pub fn load_from(path: &Path, count: usize, which: FromCheckpoint) -> anyhow::Result<Self> {
+        let loaded = checkpoint::load(path)?;
+        Self::from_loaded(&loaded, count, which)
+    }
+
+    pub fn from_loaded(loaded: &Loaded, count: usize, which: FromCheckpoint) -> anyhow::Result<Self> {
         let architecture = architecture(loaded)?;
         if let Err(why) = architecture.check() {
             bail!("{}: the architecture in its metadata has {why}", loaded.path.display());
         }
         let (mut generator, network) = Self::build(architecture, count);
-        let mut weights = project_tensors(loaded, &generator.architecture)?;
+        let mut weights = project_tensors(loaded, &generator.architecture, which)?;
         for id in network.params().iter().map(|p| p.value).chain(network.buffers()) {
             let info = &generator.graph.tensors[id];
             let name = loaded.path.display();

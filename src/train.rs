@@ -18,7 +18,7 @@ use crate::config::{Config, LrSchedule};
 use crate::data::Split;
 use crate::eval::quick::{self, QuickEval, Score};
 use crate::gan::{Gan, Shapes, epoch_order};
-use crate::generator::{Generator, GeneratorArchitecture};
+use crate::generator::{FromCheckpoint, Generator, GeneratorArchitecture};
 use crate::gpu::Gpu;
 use crate::graph::gpu::{GpuProgram, GpuState};
 use crate::graph::{Id, Kind};
@@ -144,10 +144,11 @@ impl<'a> Trainer<'a> {
         if resume {
             trainer.restore()?;
         } else {
-            let json = serde_json::to_string_pretty(config)?;
-            fs::write(trainer.path("config.json"), json).context("cannot write config.json")?;
             fs::write(trainer.path("losses.csv"), "step,d_loss,g_loss\n").context("cannot write losses.csv")?;
         }
+        // A resumed run's settings as they now are (--epochs, a started average), for the next resume.
+        let json = serde_json::to_string_pretty(config)?;
+        fs::write(trainer.path("config.json"), json).context("cannot write config.json")?;
         Ok(trainer)
     }
 
@@ -315,7 +316,7 @@ impl<'a> Trainer<'a> {
             tensors: tensors.iter().cloned().collect(),
             metadata: metadata.clone(),
         };
-        let generator = Generator::from_loaded(&loaded, quick::SAMPLES)?;
+        let generator = Generator::from_loaded(&loaded, quick::SAMPLES, FromCheckpoint::Average)?;
         let score = scoring.quick.score(self.gpu, &generator)?;
         let mut csv = fs::OpenOptions::new()
             .append(true)
@@ -414,11 +415,13 @@ impl<'a> Trainer<'a> {
     fn restore(&mut self) -> anyhow::Result<()> {
         let loaded = checkpoint::load(&self.path(CHECKPOINT))?;
         let saved: Config = loaded.metadata_json("config")?;
-        let same_model = Config { epochs: self.gan.config.epochs, ..saved.clone() };
+        // An average of G may start at a resumed step; it never feeds back into training.
+        let starts_average = saved.ema.is_none() && self.gan.config.ema.is_some();
+        let same_model = Config { epochs: self.gan.config.epochs, ema: self.gan.config.ema, ..saved.clone() };
         ensure!(
-            same_model == self.gan.config,
+            same_model == self.gan.config && (starts_average || saved.ema == self.gan.config.ema),
             "the checkpoint in {} was written by another configuration; resume with the run's own settings \
-             (only --epochs may change)",
+             (only --epochs may change, and --ema may start an average where the run keeps none)",
             self.options.out.display()
         );
         // Checkpoints written before the digest was kept have none to compare.
@@ -430,9 +433,15 @@ impl<'a> Trainer<'a> {
                 self.options.out.display()
             );
         }
+        // A starting average takes G's saved values instead of its own (absent) ones.
+        let copied_from: HashMap<Id, Id> = match starts_average {
+            true => self.gan.shipped_generator().into_iter().map(|(g, average)| (average, g)).collect(),
+            false => HashMap::new(),
+        };
         for id in self.gan.state_tensors() {
             let info = &self.gan.graph.tensors[id];
-            match loaded.get(&info.name, &info.shape)? {
+            let name = &self.gan.graph.tensors[*copied_from.get(&id).unwrap_or(&id)].name;
+            match loaded.get(name, &info.shape)? {
                 Values::F32(v) => self.state.write_f32(self.gpu, id, v),
                 Values::U32(v) => self.state.write_u32(self.gpu, id, v),
                 Values::I64(_) => bail!("{}: {} holds int64 values, not the run's", CHECKPOINT, info.name),

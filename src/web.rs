@@ -10,7 +10,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
 use crate::checkpoint;
-use crate::generator::{self, Generator};
+use crate::generator::{self, FromCheckpoint, Generator};
 use crate::gpu::{Gpu, GpuOptions};
 
 /// Samples per call: the page's 10×10 grid, or 100 frames of an interpolation.
@@ -57,7 +57,8 @@ pub async fn load_generator(
     kernels: String,
 ) -> Result<WebGenerator, JsError> {
     let loaded = checkpoint::parse(Path::new(&name), &bytes).map_err(|e| JsError::new(&e.to_string()))?;
-    let generator = Generator::from_loaded(&loaded, BATCH).map_err(|e| JsError::new(&format!("{e:#}")))?;
+    let generator =
+        Generator::from_loaded(&loaded, BATCH, FromCheckpoint::Average).map_err(|e| JsError::new(&format!("{e:#}")))?;
     let (gpu, backend) = if !use_gpu {
         (None, "CPU (WebGPU turned off)".to_string())
     } else {

@@ -165,6 +165,43 @@ fn scores_during_training_resume_exactly_and_the_average_is_shipped() {
 }
 
 #[test]
+fn an_average_started_on_resume_leaves_g_as_it_was_and_is_shipped() {
+    if skip_gpu() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let config = small_config(dir.path());
+    let (straight, split) = (dir.path().join("straight"), dir.path().join("split"));
+    let (config, split_dir) = (config.to_str().unwrap(), split.to_str().unwrap());
+    ok(train(&["--config", config, "--epochs", "2", "--out", straight.to_str().unwrap()]));
+    ok(train(&["--config", config, "--epochs", "1", "--out", split_dir]));
+    let started = ok(train(&["--resume", "--epochs", "2", "--ema", "0.9", "--out", split_dir]));
+    assert!(String::from_utf8_lossy(&started.stderr).contains("starting an average of G"));
+    // Training is untouched: every tensor of the straight run is in the split one, equal.
+    let with_average = tensors(&split.join("checkpoint.safetensors"));
+    let without: Vec<_> = with_average.iter().filter(|(name, _)| !name.starts_with("G.ema.")).cloned().collect();
+    assert_eq!(tensors(&straight.join("checkpoint.safetensors")), without);
+    assert!(with_average.len() > without.len(), "the checkpoint holds no average");
+    // G as trained comes out of the checkpoint on request; the average is what the run ships.
+    let trained = gan_wgpu::generator::FromCheckpoint::Trained;
+    let g = Generator::load_from(&split.join("checkpoint.safetensors"), 1, trained).unwrap();
+    let straight_g = Generator::load(&straight.join("generator.safetensors"), 1).unwrap();
+    assert_eq!(g.weights.f32s, straight_g.weights.f32s);
+    let shipped = Generator::load(&split.join("generator.safetensors"), 1).unwrap();
+    assert_ne!(shipped.weights.f32s, straight_g.weights.f32s, "the run ships G, not the average");
+    // The run keeps its average from now on; a second one cannot start.
+    let saved: Config = serde_json::from_str(&std::fs::read_to_string(split.join("config.json")).unwrap()).unwrap();
+    assert_eq!(saved.ema, Some(0.9));
+    ok(train(&["--resume", "--epochs", "3", "--out", split_dir]));
+    let again = train(&["--resume", "--epochs", "4", "--ema", "0.99", "--out", split_dir]);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already keeps an average"));
+    // A file with one generator has no other to give.
+    let err = Generator::load_from(&straight.join("generator.safetensors"), 1, trained).err().unwrap();
+    assert!(format!("{err:#}").contains("keeps an average"), "{err:#}");
+}
+
+#[test]
 fn bad_flags_fail_before_any_gpu_work() {
     let dir = tempfile::tempdir().unwrap();
     let stderr = |o: Output| {
@@ -182,6 +219,9 @@ fn bad_flags_fail_before_any_gpu_work() {
     assert!(stderr(train(&["--out", file.join("run").to_str().unwrap()])).contains("cannot create the run directory"));
     assert!(stderr(train(&["--resume", "--out", dir.path().to_str().unwrap()])).contains("no config.json"));
     assert!(stderr(train(&["--eval-every", "0"])).contains("--eval-every"));
+    for decay in ["0", "1", "1.5", "x"] {
+        assert!(stderr(train(&["--ema", decay])).contains("not a decay between 0 and 1"), "--ema {decay}");
+    }
     let no_held_out = small_config(dir.path());
     let message = stderr(train(&["--config", no_held_out.to_str().unwrap(), "--eval-every", "1"]));
     assert!(message.contains("--eval-every") && message.contains("holds out none"), "{message}");

@@ -42,6 +42,10 @@ enum Command {
         /// the project ships, models/generator.safetensors.
         #[arg(long, default_value = SHIPPED_GENERATOR)]
         weights: PathBuf,
+        /// From the checkpoint of a run that keeps an average of G: `average` (what the run samples
+        /// and ships) or `trained` (G itself).
+        #[arg(long, default_value = "average", value_parser = ["average", "trained"])]
+        from_checkpoint: String,
         /// The same seed gives the same noise, here and in the browser.
         #[arg(long, default_value_t = 0)]
         seed: u32,
@@ -65,6 +69,10 @@ enum Command {
         /// generator.safetensors from a run (or its checkpoint.safetensors).
         #[arg(long, required_unless_present = "samples")]
         weights: Option<PathBuf>,
+        /// From the checkpoint of a run that keeps an average of G: `average` (what the run samples
+        /// and ships) or `trained` (G itself).
+        #[arg(long, conflicts_with = "samples", default_value = "average", value_parser = ["average", "trained"])]
+        from_checkpoint: String,
         /// Score these images instead of a generator's: a .npy array of N×784 float32 (or float64)
         /// values in [0, 1], such as PyTorch's output.
         #[arg(long, conflicts_with = "weights")]
@@ -98,18 +106,29 @@ fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Adapters => adapters(),
         Command::Preview { dataset, data_dir, count, out } => preview(&dataset, data_dir, count as usize, &out),
-        Command::Generate { weights, seed, count, z, out, npy } => {
+        Command::Generate { weights, from_checkpoint, seed, count, z, out, npy } => {
             let noise = match z {
                 Some(file) => Noise::File(file),
                 None => Noise::Seed { seed, count: count as usize },
             };
-            generate(&weights, &noise, &out, &npy)
+            generate(&weights, from_checkpoint_option(&from_checkpoint), &noise, &out, &npy)
         }
-        Command::Eval { weights, samples, classifier, data_dir, count, memorisation, seed, references, out } => {
+        Command::Eval {
+            weights,
+            from_checkpoint,
+            samples,
+            classifier,
+            data_dir,
+            count,
+            memorisation,
+            seed,
+            references,
+            out,
+        } => {
             let options =
                 EvalOptions { samples: count as usize, memorisation: memorisation as usize, ..Default::default() };
             let images = match (weights, samples) {
-                (Some(weights), _) => Images::Generator(weights),
+                (Some(weights), _) => Images::Generator(weights, from_checkpoint_option(&from_checkpoint)),
                 (None, Some(samples)) => Images::File(samples),
                 (None, None) => unreachable!("clap requires --weights or --samples"),
             };
@@ -189,8 +208,17 @@ enum Noise {
     File(PathBuf),
 }
 
+fn from_checkpoint_option(name: &str) -> gan_wgpu::generator::FromCheckpoint {
+    use gan_wgpu::generator::FromCheckpoint;
+    match name {
+        "trained" => FromCheckpoint::Trained,
+        _ => FromCheckpoint::Average,
+    }
+}
+
 fn generate(
     weights: &std::path::Path,
+    which: gan_wgpu::generator::FromCheckpoint,
     noise: &Noise,
     out: &std::path::Path,
     npy: &std::path::Path,
@@ -204,15 +232,15 @@ fn generate(
     );
     let (generator, z, from) = match noise {
         Noise::Seed { seed, count } => {
-            let generator = Generator::load(weights, *count)?;
+            let generator = Generator::load_from(weights, *count, which)?;
             let z = generator.noise(*seed);
             (generator, z, format!("seed {seed}"))
         }
         Noise::File(file) => {
             // The generator's z_dim is known only once its file is read: read it for one sample first.
-            let z_dim = Generator::load(weights, 1)?.architecture.z_dim;
+            let z_dim = Generator::load_from(weights, 1, which)?.architecture.z_dim;
             let z = gan_wgpu::data::read_npy_rows(file, z_dim, "noise vectors")?;
-            (Generator::load(weights, z.len() / z_dim)?, z, format!("noise from {}", file.display()))
+            (Generator::load_from(weights, z.len() / z_dim, which)?, z, format!("noise from {}", file.display()))
         }
     };
     let count = generator.graph.shape(generator.z)[0];
@@ -236,14 +264,14 @@ fn generate(
 
 /// What `eval` scores: a generator's samples, or images from a file.
 enum Images {
-    Generator(PathBuf),
+    Generator(PathBuf, gan_wgpu::generator::FromCheckpoint),
     File(PathBuf),
 }
 
 impl Images {
     fn path(&self) -> &std::path::Path {
         match self {
-            Images::Generator(path) | Images::File(path) => path,
+            Images::Generator(path, _) | Images::File(path) => path,
         }
     }
 }
@@ -258,7 +286,7 @@ fn eval(
     out: Option<PathBuf>,
 ) -> anyhow::Result<()> {
     use gan_wgpu::eval::{self, Evaluator, classifier::Classifier, classifier::ClassifierConfig};
-    use gan_wgpu::generator::Generator;
+    use gan_wgpu::generator::{FromCheckpoint, Generator};
     let started = std::time::Instant::now();
     // Everything that can be wrong with the inputs is found before any GPU work.
     let path = images.path();
@@ -267,8 +295,8 @@ fn eval(
     let data = data::load(&spec, &LoadOptions::for_cli(&spec, data_dir))?;
     let pixels = data.train.size();
     let (generator, file_samples) = match images {
-        Images::Generator(weights) => {
-            let generator = Generator::load(weights, options.samples)?;
+        Images::Generator(weights, which) => {
+            let generator = Generator::load_from(weights, options.samples, *which)?;
             if generator.architecture.pixels != pixels {
                 anyhow::bail!(
                     "{} makes images of {} pixels; MNIST's have {pixels}",
@@ -304,7 +332,11 @@ fn eval(
         (Some(generator), None) => pollster::block_on(generator.generate_gpu(&gpu, seed))?,
         (None, None) => unreachable!("either a generator or a file of samples"),
     };
-    rows.push(evaluator.row(&path.display().to_string(), &samples)?);
+    let name = match images {
+        Images::Generator(p, FromCheckpoint::Trained) => format!("{} (G as trained)", p.display()),
+        _ => path.display().to_string(),
+    };
+    rows.push(evaluator.row(&name, &samples)?);
     eprintln!("{}: done in {:.0} s", path.display(), rows[0].seconds);
     if references {
         let real = data.train.subset(0..options.samples.min(data.train.count)).to_f32();
@@ -317,7 +349,7 @@ fn eval(
         }
     }
     let (generator_key, samples_key) = match images {
-        Images::Generator(p) => (Some(p.display().to_string()), None),
+        Images::Generator(p, _) => (Some(p.display().to_string()), None),
         Images::File(p) => (None, Some(p.display().to_string())),
     };
     let report = serde_json::json!({
@@ -344,7 +376,7 @@ fn eval(
         100.0 * classifier.test_accuracy,
         options.samples,
         match images {
-            Images::Generator(_) => format!("seed {seed}"),
+            Images::Generator(..) => format!("seed {seed}"),
             Images::File(p) => format!("from {}", p.display()),
         },
         options.validation,

@@ -30,6 +30,11 @@ struct Args {
     /// Makes a run reproducible on the same adapter.
     #[arg(long)]
     seed: Option<u32>,
+    /// Keep a moving average of G's weights with this decay per step and sample from it (grids,
+    /// generator.safetensors, best.safetensors); G's training is unchanged. With --resume, starts the
+    /// average at the resumed step in a run that keeps none.
+    #[arg(long, value_parser = parse_decay)]
+    ema: Option<f32>,
     /// Run directory; default runs/<preset>.
     #[arg(long)]
     out: Option<PathBuf>,
@@ -87,7 +92,17 @@ fn config(args: &Args) -> anyhow::Result<Config> {
     if let Some(limit) = args.limit {
         config.limit = Some(limit as usize);
     }
+    if let Some(decay) = args.ema {
+        config.ema = Some(decay);
+    }
     Ok(config)
+}
+
+fn parse_decay(text: &str) -> Result<f32, String> {
+    match text.parse::<f32>() {
+        Ok(decay) if decay > 0.0 && decay < 1.0 => Ok(decay),
+        _ => Err(format!("{text:?} is not a decay between 0 and 1 (exclusive), such as 0.999")),
+    }
 }
 
 fn main() -> anyhow::Result<()> {
@@ -111,11 +126,18 @@ fn main() -> anyhow::Result<()> {
         if let Some((flag, _)) = shaping.iter().find(|(_, given)| *given) {
             bail!(
                 "--resume continues a run with its own configuration (its config.json: dataset, limit, batch, seed, \
-                 ...); {flag} cannot change it, only --epochs may be given"
+                 ...); {flag} cannot change it, only --epochs (and --ema, to start an average) may be given"
             );
         }
         if let Some(epochs) = args.epochs {
             config.epochs = epochs as usize;
+        }
+        if let Some(decay) = args.ema {
+            if let Some(kept) = config.ema {
+                bail!("--ema: the run in {} already keeps an average of G (decay {kept})", out.display());
+            }
+            eprintln!("starting an average of G (decay {decay}) at the resumed step; G trains as before");
+            config.ema = Some(decay);
         }
         config
     } else {
