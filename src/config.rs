@@ -95,7 +95,7 @@ fn mnist() -> String {
     "mnist".into()
 }
 
-pub const PRESETS: [&str; 5] = ["seed-baseline", "seed", "paper", "tuned", "quality"];
+pub const PRESETS: [&str; 6] = ["seed-baseline", "seed", "paper", "tuned", "quality", "paper-ema"];
 
 fn linear(outputs: usize, activation: Activation) -> LayerSpec {
     LayerSpec::Linear { outputs, activation }
@@ -207,7 +207,28 @@ impl Config {
                     ..seed
                 }
             }
+            // The paper's training, sampled from an average of G (which never feeds back into training).
+            "paper-ema" => Config { preset: name.into(), ema: Some(0.999), ..Config::preset("paper")? },
             _ => return None,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paper_ema_trains_as_paper_and_samples_an_average() {
+        let (paper, averaged) = (Config::preset("paper").unwrap(), Config::preset("paper-ema").unwrap());
+        assert_eq!((averaged.preset.as_str(), averaged.ema), ("paper-ema", Some(0.999)));
+        assert_eq!(Config { preset: paper.preset.clone(), ema: None, ..averaged }, paper);
+    }
+
+    #[test]
+    fn every_preset_has_its_own_name() {
+        for name in PRESETS {
+            assert_eq!(Config::preset(name).unwrap().preset, name);
+        }
     }
 }
