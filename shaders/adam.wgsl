@@ -2,8 +2,9 @@
 //   m = lerp(m, g, 1 - beta1);  v = beta2 * v + (1 - beta2) * g²;
 //   param -= lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps).
 // The hyper-parameters and the step t live in a GPU buffer; `tick` advances t once per step,
-// before the updates of that step. Four values per invocation, the old values read as texels and
-// the hyper-parameters loaded before any branch, as in sgd.wgsl.
+// before the updates of that step. Four values per invocation, the old values read as texels (or
+// from the updated buffers themselves, where storage reads are chosen) and the hyper-parameters
+// loaded before any branch, as in sgd.wgsl.
 
 struct Hyper { lr: f32, beta1: f32, beta2: f32, eps: f32, weight_decay: f32, step: u32 }
 struct Params { quads: u32 }

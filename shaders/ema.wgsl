@@ -1,7 +1,7 @@
 // An exponential moving average of parameters, as the usual PyTorch loop writes it:
 //   average = decay * average + (1 - decay) * param   (average.mul_(decay).add_(param, alpha=1 - decay)).
-// Decay 0 copies param exactly. Four values per invocation; the old values are read as texels, as
-// in sgd.wgsl, and storage is only written.
+// Decay 0 copies param exactly. Four values per invocation; the old values are read as texels (or
+// from the average itself, where storage reads are chosen), as in sgd.wgsl.
 
 struct Params { quads: u32, decay: f32 }
 

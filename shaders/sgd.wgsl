@@ -5,8 +5,9 @@
 // learning-rate schedule runs on the GPU too. An invocation updates four values (tensors are padded
 // to 16 bytes; padding stays 0). llvmpipe pays for every storage access lane by lane, so the kernel
 // reads the old values as texels (copies of param, grad and velocity, see
-// shaders/common/texels.wgsl) and touches storage only to write; it loads the hyper-parameters
-// before any branch, where llvmpipe makes that one load for all lanes.
+// shaders/common/texels.wgsl) and touches storage only to write; where storage reads are chosen
+// (real GPUs) its twin reads param and velocity themselves, with no copies (`Access::OldValues`).
+// It loads the hyper-parameters before any branch, where llvmpipe makes that one load for all lanes.
 
 struct Hyper { lr: f32, momentum: f32, weight_decay: f32, lr_decay: f32, lr_min: f32 }
 struct Params { quads: u32 }

@@ -141,14 +141,14 @@ fn every_preset_steps_alike_on_gpu_and_cpu() {
     }
 }
 
-/// The kernels a real GPU takes (see Variant::default_for and ELEMENTWISE), forced here: the tiled
-/// matmul, and element-wise kernels reading storage instead of texel copies.
+/// The kernels a real GPU takes (see Variant::default_for, ELEMENTWISE and UPDATES), forced here: the tiled
+/// matmul, and element-wise kernels and updates in place reading storage instead of texel copies.
 #[test]
 fn every_preset_steps_alike_with_the_kernels_for_real_gpus() {
     if gpu().is_none() {
         return;
     }
-    let forced = [("matmul", "tiled-64x64"), ("elementwise", "storage")].into_iter().collect();
+    let forced = [("matmul", "tiled-64x64"), ("elementwise", "storage"), ("updates", "storage")].into_iter().collect();
     let options = GpuOptions { subgroups: false, kernels: forced, tune_cache: None };
     let gpu = Gpu::open_blocking(options).expect("a second device");
     for name in PRESETS {

@@ -15,26 +15,27 @@ const STEPS: usize = 5;
 
 #[test]
 fn sgd_matches_reference_over_steps_with_decaying_lr() {
-    let Some(gpu) = gpu() else { return };
-    let mut rng = rng(12);
-    // Over one row of the texel copies (1,024 texels), ending inside the next.
-    let n = 5000;
-    let mut h = SgdHyper { lr: 0.1, momentum: 0.5, weight_decay: 1e-3, lr_decay: 1.000004, lr_min: 1e-6 };
-    let mut param = random_vec(&mut rng, n, -1.0, 1.0);
-    let mut velocity = vec![0.0; n];
-    let grads: Vec<Vec<f32>> = (0..STEPS).map(|_| random_vec(&mut rng, n, -1.0, 1.0)).collect();
-    let th = Tensor::from_slice(gpu, &[1], &[h]);
-    let (tp, tv) = (upload(gpu, &[n], &param), Tensor::zeros(gpu, &[n]));
-    for g in &grads {
-        let tg = upload(gpu, &[n], g);
-        let ops = [sgd::update(gpu, &th, &tp, &tg, &tv), sgd::decay(gpu, &th)];
-        gpu.run(|pass| ops.iter().for_each(|op| op.record(pass)));
-        sgd::reference::update(&h, &mut param, g, &mut velocity);
-        sgd::reference::decay(&mut h);
+    for gpu in gpus_both_reads() {
+        let mut rng = rng(12);
+        // Over one row of the texel copies (1,024 texels), ending inside the next.
+        let n = 5000;
+        let mut h = SgdHyper { lr: 0.1, momentum: 0.5, weight_decay: 1e-3, lr_decay: 1.000004, lr_min: 1e-6 };
+        let mut param = random_vec(&mut rng, n, -1.0, 1.0);
+        let mut velocity = vec![0.0; n];
+        let grads: Vec<Vec<f32>> = (0..STEPS).map(|_| random_vec(&mut rng, n, -1.0, 1.0)).collect();
+        let th = Tensor::from_slice(gpu, &[1], &[h]);
+        let (tp, tv) = (upload(gpu, &[n], &param), Tensor::zeros(gpu, &[n]));
+        for g in &grads {
+            let tg = upload(gpu, &[n], g);
+            let ops = [sgd::update(gpu, &th, &tp, &tg, &tv), sgd::decay(gpu, &th)];
+            gpu.run(|pass| ops.iter().for_each(|op| op.record(pass)));
+            sgd::reference::update(&h, &mut param, g, &mut velocity);
+            sgd::reference::decay(&mut h);
+        }
+        assert_close("sgd param", &download(gpu, &tp), &param, 1e-6, 1e-5);
+        assert_close("sgd velocity", &download(gpu, &tv), &velocity, 1e-6, 1e-5);
+        assert_close("sgd lr", &[download(gpu, &th)[0].lr], &[h.lr], 0.0, 1e-6);
     }
-    assert_close("sgd param", &download(gpu, &tp), &param, 1e-6, 1e-5);
-    assert_close("sgd velocity", &download(gpu, &tv), &velocity, 1e-6, 1e-5);
-    assert_close("sgd lr", &[download(gpu, &th)[0].lr], &[h.lr], 0.0, 1e-6);
 }
 
 #[test]
@@ -51,27 +52,28 @@ fn sgd_by_hand() {
 
 #[test]
 fn adam_matches_reference_over_steps() {
-    let Some(gpu) = gpu() else { return };
-    let mut rng = rng(13);
-    // Over one row of the texel copies, and not a whole number of texels.
-    let n = 4777;
-    let mut h = AdamHyper { lr: 2e-4, beta1: 0.5, beta2: 0.999, eps: 1e-8, weight_decay: 0.0, step: 0 };
-    let mut param = random_vec(&mut rng, n, -1.0, 1.0);
-    let (mut m, mut v) = (vec![0.0; n], vec![0.0; n]);
-    let th = Tensor::from_slice(gpu, &[1], &[h]);
-    let (tp, tm, tv) = (upload(gpu, &[n], &param), Tensor::zeros(gpu, &[n]), Tensor::zeros(gpu, &[n]));
-    for _ in 0..STEPS {
-        let g = random_vec(&mut rng, n, -1.0, 1.0);
-        let tg = upload(gpu, &[n], &g);
-        let ops = [adam::tick(gpu, &th), adam::update(gpu, &th, &tp, &tg, &tm, &tv)];
-        gpu.run(|pass| ops.iter().for_each(|op| op.record(pass)));
-        h.step += 1;
-        adam::reference::update(&h, &mut param, &g, &mut m, &mut v);
+    for gpu in gpus_both_reads() {
+        let mut rng = rng(13);
+        // Over one row of the texel copies, and not a whole number of texels.
+        let n = 4777;
+        let mut h = AdamHyper { lr: 2e-4, beta1: 0.5, beta2: 0.999, eps: 1e-8, weight_decay: 0.0, step: 0 };
+        let mut param = random_vec(&mut rng, n, -1.0, 1.0);
+        let (mut m, mut v) = (vec![0.0; n], vec![0.0; n]);
+        let th = Tensor::from_slice(gpu, &[1], &[h]);
+        let (tp, tm, tv) = (upload(gpu, &[n], &param), Tensor::zeros(gpu, &[n]), Tensor::zeros(gpu, &[n]));
+        for _ in 0..STEPS {
+            let g = random_vec(&mut rng, n, -1.0, 1.0);
+            let tg = upload(gpu, &[n], &g);
+            let ops = [adam::tick(gpu, &th), adam::update(gpu, &th, &tp, &tg, &tm, &tv)];
+            gpu.run(|pass| ops.iter().for_each(|op| op.record(pass)));
+            h.step += 1;
+            adam::reference::update(&h, &mut param, &g, &mut m, &mut v);
+        }
+        assert_eq!(download(gpu, &th)[0].step, STEPS as u32);
+        assert_close("adam param", &download(gpu, &tp), &param, 1e-6, 1e-5);
+        assert_close("adam m", &download(gpu, &tm), &m, 1e-6, 1e-5);
+        assert_close("adam v", &download(gpu, &tv), &v, 1e-7, 1e-5);
     }
-    assert_eq!(download(gpu, &th)[0].step, STEPS as u32);
-    assert_close("adam param", &download(gpu, &tp), &param, 1e-6, 1e-5);
-    assert_close("adam m", &download(gpu, &tm), &m, 1e-6, 1e-5);
-    assert_close("adam v", &download(gpu, &tv), &v, 1e-7, 1e-5);
 }
 
 #[test]
@@ -86,25 +88,26 @@ fn adam_first_step_moves_by_lr_times_sign() {
 
 #[test]
 fn ema_matches_reference_over_steps_and_decay_zero_copies() {
-    let Some(gpu) = gpu() else { return };
-    let mut rng = rng(14);
-    // Over one row of the texel copies, and not a whole number of texels.
-    let n = 4421;
-    let mut average = random_vec(&mut rng, n, -1.0, 1.0);
-    let ta = upload(gpu, &[n], &average);
-    for _ in 0..STEPS {
+    for gpu in gpus_both_reads() {
+        let mut rng = rng(14);
+        // Over one row of the texel copies, and not a whole number of texels.
+        let n = 4421;
+        let mut average = random_vec(&mut rng, n, -1.0, 1.0);
+        let ta = upload(gpu, &[n], &average);
+        for _ in 0..STEPS {
+            let param = random_vec(&mut rng, n, -1.0, 1.0);
+            let tp = upload(gpu, &[n], &param);
+            let op = ema::update(gpu, 0.999, &tp, &ta);
+            gpu.run(|pass| op.record(pass));
+            ema::reference::update(0.999, &param, &mut average);
+        }
+        assert_close("ema average", &download(gpu, &ta), &average, 1e-7, 1e-6);
         let param = random_vec(&mut rng, n, -1.0, 1.0);
         let tp = upload(gpu, &[n], &param);
-        let op = ema::update(gpu, 0.999, &tp, &ta);
+        let op = ema::update(gpu, 0.0, &tp, &ta);
         gpu.run(|pass| op.record(pass));
-        ema::reference::update(0.999, &param, &mut average);
+        assert_eq!(download(gpu, &ta), param, "decay 0 copies the parameters exactly");
     }
-    assert_close("ema average", &download(gpu, &ta), &average, 1e-7, 1e-6);
-    let param = random_vec(&mut rng, n, -1.0, 1.0);
-    let tp = upload(gpu, &[n], &param);
-    let op = ema::update(gpu, 0.0, &tp, &ta);
-    gpu.run(|pass| op.record(pass));
-    assert_eq!(download(gpu, &ta), param, "decay 0 copies the parameters exactly");
 }
 
 #[test]

@@ -45,3 +45,16 @@ fn storage_twins_read_arrays_where_the_kernels_read_texels() {
         assert_eq!(calls, twin.matches("fn texel(").count(), "{}: a texel read is left:\n{twin}", shader.name);
     }
 }
+
+#[test]
+fn in_place_updates_read_storage_from_the_buffer_they_write() {
+    use gan_wgpu::shaders::{ADAM, EMA, SGD};
+    for shader in [&SGD, &ADAM, &EMA] {
+        let twin = with_storage_reads(&shader.source());
+        assert!(!twin.contains("_old"), "{}: old values are still bound:\n{twin}", shader.name);
+    }
+    let sgd = with_storage_reads(&SGD.source());
+    assert!(sgd.contains("let w = param[i];") && sgd.contains("h.momentum * velocity[i] + g"), "{sgd}");
+    let ema = with_storage_reads(&EMA.source());
+    assert!(ema.contains("decay * average[i] + (1.0 - decay) * param[i]"), "{ema}");
+}

@@ -131,3 +131,21 @@ fn unknown_forced_variants_are_refused_with_the_list() {
     assert!(!output.status.success(), "an unknown variant was accepted");
     assert!(stderr.contains("GAN_WGPU_KERNELS") && stderr.contains("tiled-64x64"), "{stderr}");
 }
+
+#[test]
+fn both_ways_of_reading_pass_their_check_and_are_timed() {
+    let Some(gpu) = device(None, &[]) else { return };
+    // A ReLU asks for the element-wise reads, an SGD update for the updates in place.
+    let (x, y) = (upload(&gpu, &[8], &[1.0; 8]), Tensor::zeros(&gpu, &[8]));
+    let relu = gan_wgpu::ops::activation::forward(&gpu, Activation::Relu, &x, &y);
+    let h = gan_wgpu::ops::sgd::SgdHyper { lr: 0.5, momentum: 0.0, weight_decay: 0.0, lr_decay: 1.0, lr_min: 0.0 };
+    let (hyper, velocity) = (Tensor::from_slice(&gpu, &[1], &[h]), Tensor::zeros(&gpu, &[8]));
+    let sgd = gan_wgpu::ops::sgd::update(&gpu, &hyper, &y, &x, &velocity);
+    gpu.run(|r| [&relu, &sgd].iter().for_each(|op| op.record(r)));
+    assert_eq!(download(&gpu, &y), [0.5; 8]);
+    let choices = gpu.kernel_choices();
+    for key in ["elementwise reads (ReLU, 784×1536)", "updates in place (SGD, 784×1536)"] {
+        let timed: Vec<&String> = choices[key].seconds.keys().collect();
+        assert_eq!(timed, ["storage", "texels"], "{key}: a way of reading failed its check (see the warnings)");
+    }
+}

@@ -19,9 +19,13 @@ use crate::shaders::{self, Shader};
 
 /// How element-wise kernels read their inputs: from texel copies (llvmpipe fetches those for all
 /// SIMD lanes at once) or from the storage buffers themselves (no copies: real GPUs). Chosen once per
-/// adapter by timing a ReLU both ways, or forced (`GAN_WGPU_KERNELS=elementwise=storage`). Updates in
-/// place (SGD, Adam, the average) read texels either way.
+/// adapter by timing a ReLU both ways, or forced (`GAN_WGPU_KERNELS=elementwise=storage`).
 pub static ELEMENTWISE: Family = Family { name: "elementwise", variants: &["texels", "storage"] };
+
+/// The same choice for the kernels that update buffers in place (SGD, Adam, the average of G), timed
+/// on an SGD update: reading storage saves them copying the buffers they write ([`Access::OldValues`]),
+/// so they may prefer it where other element-wise kernels do not (lavapipe does).
+pub static UPDATES: Family = Family { name: "updates", variants: &["texels", "storage"] };
 
 /// How a kernel uses a tensor's buffer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -36,6 +40,12 @@ pub enum Access {
     /// by lane, element by element. Element-wise kernels may read the buffer itself instead where
     /// the adapter does so faster ([`ELEMENTWISE`]).
     Texels,
+    /// The values before this dispatch of a buffer that the kernel updates in place through a later
+    /// `ReadWrite` binding `NAME`; the shader declares it as the texture `NAME_old` and reads it with
+    /// `texel`. Bound as [`Access::Texels`] (a binding cannot be read as storage and written in one
+    /// dispatch); where element-wise kernels read storage it is not bound at all, and the kernel reads
+    /// `NAME` itself before writing it.
+    OldValues,
 }
 
 /// Row length of a linear texture, in texels (`shaders/common/texels.wgsl`): a power of two, so that
@@ -142,6 +152,16 @@ impl KernelSpec {
     }
 }
 
+/// A dispatch for [`Gpu::measure_reads`], the tensor it writes, the values it should write, and
+/// the buffers it reads (kept alive while it runs).
+#[cfg(not(target_arch = "wasm32"))]
+struct ReadsProbe {
+    op: Dispatch,
+    output: crate::gpu::Tensor,
+    want: Vec<f32>,
+    _inputs: Vec<wgpu::Buffer>,
+}
+
 pub(crate) struct Kernel {
     pipeline: wgpu::ComputePipeline,
     layout: wgpu::BindGroupLayout,
@@ -154,6 +174,8 @@ pub(crate) struct KernelCache {
     modules: Mutex<HashMap<String, wgpu::ShaderModule>>,
     /// Whether element-wise kernels read storage instead of texels here ([`ELEMENTWISE`]).
     storage_reads: std::sync::OnceLock<bool>,
+    /// The same for updates in place ([`UPDATES`]).
+    storage_reads_in_place: std::sync::OnceLock<bool>,
     kernels: Mutex<HashMap<String, Arc<Kernel>>>,
     uploads: Mutex<HashMap<wgpu::Buffer, Weak<Upload>>>,
 }
@@ -170,7 +192,7 @@ fn binding_type(access: Access) -> wgpu::BindingType {
     match access {
         Access::Read => buffer_binding(wgpu::BufferBindingType::Storage { read_only: true }),
         Access::ReadWrite => buffer_binding(wgpu::BufferBindingType::Storage { read_only: false }),
-        Access::Texels => wgpu::BindingType::Texture {
+        Access::Texels | Access::OldValues => wgpu::BindingType::Texture {
             sample_type: wgpu::TextureSampleType::Float { filterable: false },
             view_dimension: wgpu::TextureViewDimension::D2,
             multisampled: false,
@@ -180,54 +202,77 @@ fn binding_type(access: Access) -> wgpu::BindingType {
 
 impl Gpu {
     /// Whether `spec` reads storage where it says texels: an element-wise kernel on an adapter
-    /// that reads storage faster.
+    /// that reads storage faster for kernels of its kind.
     fn reads_storage(&self, spec: &KernelSpec) -> bool {
-        spec.shader.elementwise && *self.kernels.storage_reads.get_or_init(|| self.choose_elementwise_reads())
+        let in_place = spec.storage.contains(&Access::OldValues);
+        let choice = match in_place {
+            true => &self.kernels.storage_reads_in_place,
+            false => &self.kernels.storage_reads,
+        };
+        spec.shader.elementwise && *choice.get_or_init(|| self.choose_reads(in_place))
     }
 
-    fn choose_elementwise_reads(&self) -> bool {
+    fn choose_reads(&self, in_place: bool) -> bool {
         let default = if self.adapter.device_type == wgpu::DeviceType::Cpu { "texels" } else { "storage" };
         #[cfg(target_arch = "wasm32")]
         let measure = || None;
         #[cfg(not(target_arch = "wasm32"))]
-        let measure = || Some(self.measure_elementwise_reads());
-        self.tuning.choose(&ELEMENTWISE, "elementwise reads (ReLU, 784×1536)", default, measure) == "storage"
+        let measure = || Some(self.measure_reads(in_place));
+        let (family, key) = match in_place {
+            true => (&UPDATES, "updates in place (SGD, 784×1536)"),
+            false => (&ELEMENTWISE, "elementwise reads (ReLU, 784×1536)"),
+        };
+        self.tuning.choose(family, key, default, measure) == "storage"
     }
 
-    /// Each way of reading, checked on a small ReLU and timed on a large one (a discriminator
-    /// layer's weights' worth of values).
+    /// Each way of reading, checked on 100 values and timed on a discriminator layer's weights' worth.
     #[cfg(not(target_arch = "wasm32"))]
-    fn measure_elementwise_reads(&self) -> Vec<(&'static str, crate::gpu::tune::Timing)> {
-        use crate::gpu::Tensor;
-        let relu = |storage: bool, x: &Tensor, y: &Tensor| {
-            let spec = KernelSpec::new(&shaders::ACTIVATION, "forward", &[Access::Texels, Access::ReadWrite])
-                .with("ACT", crate::ops::activation::Activation::Relu.code() as f64);
-            // activation.wgsl's parameters: the number of values, and a slope it does not use here.
-            let params = [x.len() as u32, 0];
-            let groups = grid_1d(x.len().div_ceil(4), ELEMENTWISE_WORKGROUP);
-            self.dispatch_reading(storage, &spec, &params, &[x.buffer(), y.buffer()], groups)
-        };
+    fn measure_reads(&self, in_place: bool) -> Vec<(&'static str, crate::gpu::tune::Timing)> {
         [("texels", false), ("storage", true)]
             .into_iter()
             .map(|(name, storage)| {
-                let values: Vec<f32> = (0..100).map(|i| i as f32 - 50.0).collect();
-                let (x, y) = (Tensor::from_slice(self, &[100], &values), Tensor::zeros(self, &[100]));
-                let op = relu(storage, &x, &y);
-                self.run(|r| op.record(r));
-                let want: Vec<f32> = values.iter().map(|v| v.max(0.0)).collect();
-                let timing = match y.read_blocking(self) {
-                    Ok(got) if got == want => {
-                        let (x, y) = (Tensor::zeros(self, &[784 * 1536]), Tensor::zeros(self, &[784 * 1536]));
-                        let op = relu(storage, &x, &y);
-                        self.seconds_per_dispatch(&op, 1);
-                        Ok(self.seconds_per_dispatch(&op, 10))
+                let small = self.reads_probe(in_place, storage, 100);
+                self.run(|r| small.op.record(r));
+                let timing = match small.output.read_blocking(self) {
+                    Ok(got) if got == small.want => {
+                        let large = self.reads_probe(in_place, storage, 784 * 1536);
+                        self.seconds_per_dispatch(&large.op, 1);
+                        Ok(self.seconds_per_dispatch(&large.op, 10))
                     }
-                    Ok(got) => Err(format!("ReLU gave {:?}, expected {:?}", &got[48..52], &want[48..52])),
+                    Ok(got) => Err(format!("gave {:?}, expected {:?}", &got[48..52], &small.want[48..52])),
                     Err(e) => Err(e.to_string()),
                 };
                 (name, timing)
             })
             .collect()
+    }
+
+    /// A dispatch that reads `n` values (-50, -49, ..., 49, repeated) one way: a ReLU of them, or an
+    /// SGD step from them (lr 0.5, gradient 1) for updates in place.
+    #[cfg(not(target_arch = "wasm32"))]
+    fn reads_probe(&self, in_place: bool, storage: bool, n: usize) -> ReadsProbe {
+        use crate::gpu::Tensor;
+        let values: Vec<f32> = (0..n).map(|i| (i % 100) as f32 - 50.0).collect();
+        let x = Tensor::from_slice(self, &[n], &values);
+        let groups = grid_1d(n.div_ceil(4), ELEMENTWISE_WORKGROUP);
+        if in_place {
+            use crate::ops::sgd::{self, SgdHyper};
+            let h = SgdHyper { lr: 0.5, momentum: 0.0, weight_decay: 0.0, lr_decay: 1.0, lr_min: 0.0 };
+            let hyper = Tensor::from_slice(self, &[1], &[h]);
+            let (grad, velocity) = (Tensor::from_slice(self, &[n], &vec![1.0f32; n]), Tensor::<f32>::zeros(self, &[n]));
+            let buffers = [hyper.buffer(), x.buffer(), grad.buffer(), velocity.buffer(), x.buffer(), velocity.buffer()];
+            let op = self.dispatch_reading(storage, &sgd::update_spec(), &(n.div_ceil(4) as u32), &buffers, groups);
+            let inputs = vec![hyper.buffer().clone(), grad.buffer().clone(), velocity.buffer().clone()];
+            ReadsProbe { op, want: values.iter().map(|v| v - 0.5).collect(), output: x, _inputs: inputs }
+        } else {
+            let y = Tensor::zeros(self, &[n]);
+            let spec = KernelSpec::new(&shaders::ACTIVATION, "forward", &[Access::Texels, Access::ReadWrite])
+                .with("ACT", crate::ops::activation::Activation::Relu.code() as f64);
+            // activation.wgsl's parameters: the number of values, and a slope it does not use here.
+            let op = self.dispatch_reading(storage, &spec, &[n as u32, 0], &[x.buffer(), y.buffer()], groups);
+            let want = values.iter().map(|v| v.max(0.0)).collect();
+            ReadsProbe { op, want, output: y, _inputs: vec![x.buffer().clone()] }
+        }
     }
 
     /// Seconds per dispatch of `op`, recorded `reps` times into one submission and waited for.
@@ -262,7 +307,11 @@ impl Gpu {
             .clone();
         let mut entries = vec![layout_entry(0, buffer_binding(wgpu::BufferBindingType::Uniform))];
         for (i, access) in spec.storage.iter().enumerate() {
-            let access = if storage_reads && *access == Access::Texels { Access::Read } else { *access };
+            let access = match (storage_reads, access) {
+                (true, Access::OldValues) => continue,
+                (true, Access::Texels) => Access::Read,
+                _ => *access,
+            };
             entries.push(layout_entry(i as u32 + 1, binding_type(access)));
         }
         let layout = self
@@ -311,12 +360,7 @@ impl Gpu {
         buffers: &[&wgpu::Buffer],
         workgroups: [u32; 3],
     ) -> Dispatch {
-        // A kernel that updates a buffer in place reads its old values from the texel copy: the
-        // same buffer cannot be bound for reading and writing in one dispatch.
-        let bound = || buffers.iter().zip(spec.storage);
-        let in_place =
-            bound().any(|(b, a)| *a == Access::Texels && bound().any(|(w, a)| *a == Access::ReadWrite && w == b));
-        self.dispatch_reading(!in_place && self.reads_storage(spec), spec, params, buffers, workgroups)
+        self.dispatch_reading(self.reads_storage(spec), spec, params, buffers, workgroups)
     }
 
     /// [`Gpu::dispatch`], the texel operands read from storage if `storage_reads`.
@@ -342,15 +386,21 @@ impl Gpu {
             contents: bytemuck::bytes_of(params),
             usage: wgpu::BufferUsages::UNIFORM,
         });
-        let uploads: Vec<Option<Arc<Upload>>> = buffers
-            .iter()
-            .zip(spec.storage)
-            .map(|(buffer, access)| (*access == Access::Texels && !storage_reads).then(|| self.upload(buffer)))
-            .collect();
+        let bound = || buffers.iter().zip(spec.storage);
+        assert!(
+            bound().all(|(b, a)| *a != Access::OldValues || bound().any(|(w, a)| *a == Access::ReadWrite && w == b)),
+            "kernel {}::{}: old values of a buffer it does not update",
+            spec.shader.name,
+            spec.entry
+        );
+        let texels = |access: &Access| !storage_reads && matches!(access, Access::Texels | Access::OldValues);
+        let uploads: Vec<Option<Arc<Upload>>> =
+            bound().map(|(buffer, access)| texels(access).then(|| self.upload(buffer))).collect();
         let mut entries = vec![wgpu::BindGroupEntry { binding: 0, resource: uniform.as_entire_binding() }];
-        for (i, (buffer, upload)) in buffers.iter().zip(&uploads).enumerate() {
+        for (i, ((buffer, access), upload)) in bound().zip(&uploads).enumerate() {
             let resource = match upload {
                 Some(upload) => wgpu::BindingResource::TextureView(&upload.view),
+                None if storage_reads && *access == Access::OldValues => continue,
                 None => buffer.as_entire_binding(),
             };
             entries.push(wgpu::BindGroupEntry { binding: i as u32 + 1, resource });

@@ -23,7 +23,8 @@ pub struct Family {
 }
 
 /// Every op that has variants (the names `GAN_WGPU_KERNELS` takes).
-pub static FAMILIES: &[&Family] = &[&crate::ops::matmul::FAMILY, &crate::gpu::kernel::ELEMENTWISE];
+pub static FAMILIES: &[&Family] =
+    &[&crate::ops::matmul::FAMILY, &crate::gpu::kernel::ELEMENTWISE, &crate::gpu::kernel::UPDATES];
 
 /// Where a choice came from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -22,12 +22,11 @@ pub fn update(gpu: &Gpu, hyper: &Tensor<AdamHyper>, param: &Tensor, grad: &Tenso
         [grad.len(), m.len(), v.len()].iter().all(|&n| n == param.len()),
         "adam: param, grad, m and v differ in size"
     );
-    // The old values are read as texels (copies made before the dispatch), the new ones written.
-    use Access::{Read, ReadWrite, Texels};
+    use Access::{OldValues, Read, ReadWrite, Texels};
     let spec = KernelSpec::new(
         &shaders::ADAM,
         "update",
-        &[Read, Texels, Texels, Texels, Texels, ReadWrite, ReadWrite, ReadWrite],
+        &[Read, OldValues, Texels, OldValues, OldValues, ReadWrite, ReadWrite, ReadWrite],
     );
     let buffers =
         [hyper.buffer(), param.buffer(), grad.buffer(), m.buffer(), v.buffer(), param.buffer(), m.buffer(), v.buffer()];

@@ -15,7 +15,7 @@ struct Params {
 pub fn update(gpu: &Gpu, decay: f32, param: &Tensor, average: &Tensor) -> Dispatch {
     assert_eq!(param.len(), average.len(), "ema: param and average differ in size");
     assert!((0.0..1.0).contains(&decay), "ema: decay {decay} is outside [0, 1)");
-    let spec = KernelSpec::new(&shaders::EMA, "update", &[Access::Texels, Access::Texels, Access::ReadWrite]);
+    let spec = KernelSpec::new(&shaders::EMA, "update", &[Access::Texels, Access::OldValues, Access::ReadWrite]);
     let quads = param.len().div_ceil(4);
     let params = Params { quads: quads as u32, decay };
     gpu.dispatch(

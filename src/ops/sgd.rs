@@ -24,16 +24,20 @@ impl SgdHyper {
 /// param -= lr · (momentum · velocity + grad + weight_decay · param), velocity updated.
 pub fn update(gpu: &Gpu, hyper: &Tensor<SgdHyper>, param: &Tensor, grad: &Tensor, velocity: &Tensor) -> Dispatch {
     assert!(param.len() == grad.len() && param.len() == velocity.len(), "sgd: param, grad and velocity differ in size");
-    // The old values are read as texels (copies made before the dispatch), the new ones written.
-    let spec = KernelSpec::new(
-        &shaders::SGD,
-        "update",
-        &[Access::Read, Access::Texels, Access::Texels, Access::Texels, Access::ReadWrite, Access::ReadWrite],
-    );
+    let spec = update_spec();
     let buffers = [hyper.buffer(), param.buffer(), grad.buffer(), velocity.buffer(), param.buffer(), velocity.buffer()];
     // Four values per invocation (the kernel's vec4s).
     let quads = param.len().div_ceil(4);
     gpu.dispatch(&spec, &(quads as u32), &buffers, grid_1d(quads, ELEMENTWISE_WORKGROUP))
+}
+
+/// The update's kernel; its buffers: hyper-parameters, param, grad, velocity, param, velocity.
+pub(crate) fn update_spec() -> KernelSpec {
+    KernelSpec::new(
+        &shaders::SGD,
+        "update",
+        &[Access::Read, Access::OldValues, Access::Texels, Access::OldValues, Access::ReadWrite, Access::ReadWrite],
+    )
 }
 
 /// The learning-rate schedule's step: lr = max(lr / lr_decay, lr_min).

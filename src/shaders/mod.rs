@@ -121,19 +121,33 @@ pub static ALL: &[&Shader] = &[
 /// An element-wise kernel's source reading its inputs from storage buffers where it read texel
 /// copies: each binding `var NAME: texture_2d<f32>;` becomes `var<storage, read> NAME:
 /// array<vec4<f32>>;` and each `texel(NAME, INDEX)` becomes `NAME[INDEX]` (the same vec4, element
-/// 4·INDEX onwards). The kernels read texels only through `texel` on their own bindings.
+/// 4·INDEX onwards). The old values of a buffer updated in place, `NAME_old` beside a `read_write`
+/// binding `NAME` (`Access::OldValues`), are not declared: `texel(NAME_old, INDEX)` reads `NAME[INDEX]`.
+/// The kernels read texels only through `texel` on their own bindings.
 pub fn with_storage_reads(source: &str) -> String {
     const DECLARATION: &str = ": texture_2d<f32>;";
+    let updated = |name: &str| {
+        let base = name.strip_suffix("_old")?;
+        source.contains(&format!("var<storage, read_write> {base}: ")).then(|| base.to_string())
+    };
+    let mut renamed: Vec<(String, String)> = Vec::new();
     let mut out = String::with_capacity(source.len());
-    let mut rest = source;
-    while let Some(at) = rest.find(DECLARATION) {
-        let (before, after) = rest.split_at(at);
-        let name_start = before.rfind("var ").expect("a texture binding is declared with var") + "var ".len();
-        out.push_str(&before[..name_start - "var ".len()]);
-        out.push_str(&format!("var<storage, read> {}: array<vec4<f32>>;", &before[name_start..]));
-        rest = &after[DECLARATION.len()..];
+    for line in source.split_inclusive('\n') {
+        let Some(at) = line.find(DECLARATION) else {
+            out.push_str(line);
+            continue;
+        };
+        let name_start = line[..at].rfind("var ").expect("a texture binding is declared with var") + "var ".len();
+        let name = &line[name_start..at];
+        match updated(name) {
+            Some(base) => renamed.push((name.to_string(), base)),
+            None => {
+                out.push_str(&line[..name_start - "var ".len()]);
+                out.push_str(&format!("var<storage, read> {name}: array<vec4<f32>>;"));
+                out.push_str(&line[at + DECLARATION.len()..]);
+            }
+        }
     }
-    out.push_str(rest);
     let source = out;
     let mut out = String::with_capacity(source.len());
     let mut rest = source.as_str();
@@ -161,8 +175,10 @@ pub fn with_storage_reads(source: &str) -> String {
             })
             .map(|(i, _)| comma + i)
             .expect("texel's call is closed");
+        let name = call[..comma].trim();
+        let name = renamed.iter().find(|(old, _)| old == name).map_or(name, |(_, base)| base.as_str());
         out.push_str(before);
-        out.push_str(&format!("{}[{}]", call[..comma].trim(), call[comma + 1..close].trim()));
+        out.push_str(&format!("{name}[{}]", call[comma + 1..close].trim()));
         rest = &call[close + 1..];
     }
     out.push_str(rest);

@@ -42,6 +42,19 @@ pub fn gpu_without_subgroups() -> Option<&'static Gpu> {
     .as_ref()
 }
 
+/// The devices an element-wise kernel runs on in these tests: the default one (texel reads on
+/// lavapipe) and a second with storage reads forced, as real GPUs choose ([`gpu()`]'s opt-out applies).
+pub fn gpus_both_reads() -> Vec<&'static Gpu> {
+    static GPU: OnceLock<Option<Gpu>> = OnceLock::new();
+    let Some(first) = gpu() else { return Vec::new() };
+    let storage = GPU.get_or_init(|| {
+        let kernels = [("elementwise", "storage"), ("updates", "storage")].into_iter().collect();
+        let options = GpuOptions { kernels, tune_cache: None, ..GpuOptions::from_env().expect("GAN_WGPU_KERNELS") };
+        Some(Gpu::open_blocking(options).unwrap_or_else(|e| panic!("a second device failed to open: {e}")))
+    });
+    [Some(first), storage.as_ref()].into_iter().flatten().collect()
+}
+
 pub fn rng(seed: u64) -> StdRng {
     StdRng::seed_from_u64(seed)
 }
