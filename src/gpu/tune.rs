@@ -198,10 +198,15 @@ impl Tuning {
                         }
                     }
                     let fastest = seconds.iter().min_by(|a, b| a.1.total_cmp(b.1)).map(|(v, _)| v.clone());
-                    let variant = fastest.unwrap_or_else(|| default.to_string());
-                    let choice = Choice { variant, source: Source::Measured, seconds };
-                    self.save(key, &choice);
-                    choice
+                    match fastest {
+                        Some(variant) => {
+                            let choice = Choice { variant, source: Source::Measured, seconds };
+                            self.save(key, &choice);
+                            choice
+                        }
+                        // Nothing learned: the default, measured again next time rather than cached.
+                        None => Choice { variant: default.into(), source: Source::Default, seconds },
+                    }
                 }
             },
         };
@@ -304,4 +309,25 @@ fn lock_beside(path: &std::path::Path) -> Option<std::fs::File> {
     let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(lock_path).ok()?;
     file.lock().ok()?;
     Some(file)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_measurement_where_every_candidate_failed_takes_the_default_and_is_not_cached() {
+        let dir = std::env::temp_dir().join(format!("gan-wgpu-tune-unit-{}", std::process::id()));
+        let cache = dir.join("kernels.json");
+        let tuning = Tuning::new(HashMap::new(), Some(cache.clone()), "adapter".into());
+        let family = &crate::gpu::kernel::UPDATES;
+        let failed = || Some(vec![("texels", Err("wrong".to_string())), ("storage", Err("wrong".to_string()))]);
+        assert_eq!(tuning.choose(family, "updates test", "storage", failed), "storage");
+        assert!(cached_choices(&cache).get("adapter").is_none_or(|c| c.is_empty()), "a failed measurement was cached");
+        let timed = || Some(vec![("texels", Ok(1.0)), ("storage", Ok(2.0))]);
+        let again = Tuning::new(HashMap::new(), Some(cache.clone()), "adapter".into());
+        assert_eq!(again.choose(family, "updates test", "storage", timed), "texels", "not measured again");
+        assert_eq!(cached_choices(&cache)["adapter"]["updates test"].variant, "texels");
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }
