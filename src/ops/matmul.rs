@@ -46,8 +46,7 @@ impl Layout {
 }
 
 /// Matmul's variants, by the names `GAN_WGPU_KERNELS=matmul=...` takes.
-pub static FAMILY: Family =
-    Family { name: "matmul", variants: &["simple", "block-16x16", "block-32x16", "block-64x16", "tiled-64x64"] };
+pub static FAMILY: Family = Family { name: "matmul", variants: &NAMES };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Variant {
@@ -59,14 +58,35 @@ pub enum Variant {
     Tiled,
 }
 
-/// Every variant, in the order of [`FAMILY`]'s names.
-pub const VARIANTS: [Variant; 5] = [
-    Variant::Simple,
-    Variant::Block { rows: 16, cols: 16 },
-    Variant::Block { rows: 32, cols: 16 },
-    Variant::Block { rows: 64, cols: 16 },
-    Variant::Tiled,
+/// Every variant and its name.
+const NAMED: [(Variant, &str); 5] = [
+    (Variant::Simple, "simple"),
+    (Variant::Block { rows: 16, cols: 16 }, "block-16x16"),
+    (Variant::Block { rows: 32, cols: 16 }, "block-32x16"),
+    (Variant::Block { rows: 64, cols: 16 }, "block-64x16"),
+    (Variant::Tiled, "tiled-64x64"),
 ];
+
+/// Every variant, in the order of [`FAMILY`]'s names.
+pub const VARIANTS: [Variant; 5] = {
+    let mut variants = [Variant::Simple; 5];
+    let mut i = 0;
+    while i < NAMED.len() {
+        variants[i] = NAMED[i].0;
+        i += 1;
+    }
+    variants
+};
+
+const NAMES: [&str; 5] = {
+    let mut names = [""; 5];
+    let mut i = 0;
+    while i < NAMED.len() {
+        names[i] = NAMED[i].1;
+        i += 1;
+    }
+    names
+};
 
 const TEXEL_READS: &[Access] = &[Access::Texels, Access::Texels, Access::Read, Access::ReadWrite, Access::Read];
 const STORAGE_READS: &[Access] = &[Access::Read, Access::Read, Access::Read, Access::ReadWrite, Access::Read];
@@ -81,11 +101,11 @@ const TILE: usize = 64;
 
 impl Variant {
     pub fn name(self) -> &'static str {
-        FAMILY.variants[VARIANTS.iter().position(|v| *v == self).expect("a listed variant")]
+        NAMED.iter().find(|(v, _)| *v == self).expect("a listed variant").1
     }
 
     pub fn named(name: &str) -> Option<Self> {
-        FAMILY.variants.iter().position(|v| *v == name).map(|i| VARIANTS[i])
+        NAMED.iter().find(|(_, n)| *n == name).map(|(v, _)| *v)
     }
 
     fn shader(self, subgroups_of_8: bool) -> &'static Shader {
