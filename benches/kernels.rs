@@ -81,10 +81,10 @@ fn main() {
         }
     }
 
-    // The element-wise kernels with each way of reading their inputs (updates in place read texels
-    // either way, see gpu::kernel::ELEMENTWISE).
+    // The element-wise kernels and the updates in place with each way of reading their inputs (see
+    // gpu::kernel::ELEMENTWISE and UPDATES).
     for reads in ["texels", "storage"] {
-        let forced = [("elementwise", reads)].into_iter().collect();
+        let forced = [("elementwise", reads), ("updates", reads)].into_iter().collect();
         let options = GpuOptions { kernels: forced, ..GpuOptions::from_env().unwrap_or_else(|e| panic!("{e}")) };
         let device = Gpu::open_blocking(options).unwrap_or_else(|e| panic!("{e}"));
         elementwise(&device, reads);
