@@ -94,8 +94,8 @@ fn project_tensors(
         && loaded.metadata_json::<Config>("config").is_ok_and(|c| c.ema.is_some());
     ensure!(
         averaged || which == FromCheckpoint::Average,
-        "{}: G as trained, apart from an average, can be taken only from the checkpoint of a run that keeps an \
-         average of G (its config has \"ema\"); this file holds one generator",
+        "{} holds a single generator: G as trained, beside its average, is only in the checkpoint of a run that \
+         keeps an average (\"ema\" in its config)",
         loaded.path.display()
     );
     if crate::torch::is_torch_layout(loaded) {

@@ -188,7 +188,7 @@ fn an_average_started_on_resume_leaves_g_as_it_was_and_is_shipped() {
     let straight_g = Generator::load(&straight.join("generator.safetensors"), 1).unwrap();
     assert_eq!(g.weights.f32s, straight_g.weights.f32s);
     let shipped = Generator::load(&split.join("generator.safetensors"), 1).unwrap();
-    assert_ne!(shipped.weights.f32s, straight_g.weights.f32s, "the run ships G, not the average");
+    assert_ne!(shipped.weights.f32s, straight_g.weights.f32s, "generator.safetensors holds G, not its average");
     // The run keeps its average from now on; a second one cannot start.
     let saved: Config = serde_json::from_str(&std::fs::read_to_string(split.join("config.json")).unwrap()).unwrap();
     assert_eq!(saved.ema, Some(0.9));

@@ -17,14 +17,16 @@ use gan_wgpu::train::{self, RunOptions, Trainer};
 #[derive(Parser, Debug)]
 #[command(version)]
 struct Args {
-    /// Configuration to start from: seed-baseline, seed, paper, tuned or quality (see README.md).
-    #[arg(long, default_value = "quality", value_parser = PRESETS)]
+    /// Configuration to start from: seed-baseline, seed, paper, tuned, quality or paper-ema (see README.md).
+    #[arg(long, default_value = "paper-ema", value_parser = PRESETS)]
     preset: String,
     /// A JSON configuration file (as written to a run's config.json); replaces --preset.
     #[arg(long, conflicts_with = "preset")]
     config: Option<PathBuf>,
+    /// Passes over the training images (default: the preset's; with --resume, the run's).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     epochs: Option<u32>,
+    /// Images per step (default: the preset's).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     batch: Option<u32>,
     /// Makes a run reproducible on the same adapter.
@@ -58,7 +60,7 @@ struct Args {
     log_every: u32,
     /// Score G every N epochs on the held-out images (quick Parzen estimate; class figures and
     /// Fréchet distance where --classifier exists): metrics.csv, best.safetensors. Default: every
-    /// epoch where the configuration holds out images (the quality preset), else never.
+    /// epoch where the configuration holds out images (paper, paper-ema, quality), else never.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     eval_every: Option<u32>,
     /// The digit classifier that --eval-every uses where the file exists (`gan-wgpu eval` trains it).
@@ -173,7 +175,7 @@ fn main() -> anyhow::Result<()> {
     let eval_every = match (args.eval_every, held_out) {
         (Some(_), 0) => bail!(
             "--eval-every scores G on held-out training images, and this configuration holds out none \
-             (validation_images in its config.json; the quality preset holds out 10,000)"
+             (validation_images in its config.json; the paper, paper-ema and quality presets hold out 10,000)"
         ),
         (Some(every), _) => Some(every as usize),
         (None, 0) => None,
