@@ -216,7 +216,9 @@ fn bad_flags_fail_before_any_gpu_work() {
     );
     let file = dir.path().join("a-file");
     std::fs::write(&file, "").unwrap();
-    assert!(stderr(train(&["--out", file.join("run").to_str().unwrap()])).contains("cannot create the run directory"));
+    let under_a_file = file.join("run");
+    let message = stderr(train(&["--batch", "16", "--out", under_a_file.to_str().unwrap()]));
+    assert!(message.contains("cannot create the run directory"), "{message}");
     assert!(stderr(train(&["--resume", "--out", dir.path().to_str().unwrap()])).contains("no config.json"));
     assert!(stderr(train(&["--eval-every", "0"])).contains("--eval-every"));
     for decay in ["0", "1", "1.5", "x"] {
