@@ -219,21 +219,20 @@ impl<'a> Trainer<'a> {
             self.step += 1;
             let epoch_done = self.step.is_multiple_of(self.steps_per_epoch);
             let stopping = self.options.stop.load(Ordering::SeqCst);
+            let rate = (self.step - started.1) as f64 * config.batch as f64 / started.0.elapsed().as_secs_f64();
             if self.step.is_multiple_of(self.options.log_every as u64) || epoch_done || stopping {
                 self.read_losses()?;
-                let rate = (self.step - started.1) as f64 * config.batch as f64 / started.0.elapsed().as_secs_f64();
-                let (_, d, g) = self.losses.last().copied().unwrap_or_default();
-                let score = self.scoring.as_ref().and_then(|s| s.latest.as_ref()).map(|s| format!(", {}", s.brief()));
-                bar.set_message(format!(
-                    "epoch {}/{}, {rate:.0} samples/s, D {d:.3}, G {g:.3}{}",
-                    epoch + 1,
-                    config.epochs,
-                    score.unwrap_or_default()
-                ));
+                bar.set_message(self.progress(epoch, rate));
                 bar.set_position(self.step);
             }
             if epoch_done {
                 self.end_epoch(epoch)?;
+                bar.set_message(self.progress(epoch, rate));
+                // Where stderr is no terminal (a log file) the bar draws nothing: a line per epoch instead.
+                if self.options.progress && bar.is_hidden() {
+                    let elapsed = indicatif::HumanDuration(started.0.elapsed());
+                    eprintln!("step {}/{total}, {elapsed}: {}", self.step, bar.message());
+                }
             }
             if stopping {
                 bar.abandon_with_message("stopped: checkpoint saved");
@@ -244,6 +243,14 @@ impl<'a> Trainer<'a> {
         bar.finish();
         self.finish()?;
         Ok(true)
+    }
+
+    /// The progress line: the epoch, the speed, the latest losses and the latest score.
+    fn progress(&self, epoch: usize, rate: f64) -> String {
+        let (_, d, g) = self.losses.last().copied().unwrap_or_default();
+        let score = self.scoring.as_ref().and_then(|s| s.latest.as_ref()).map(|s| format!(", {}", s.brief()));
+        let epochs = self.gan.config.epochs;
+        format!("epoch {}/{epochs}, {rate:.0} samples/s, D {d:.3}, G {g:.3}{}", epoch + 1, score.unwrap_or_default())
     }
 
     /// The epoch's data order, and the momentum ramp where the preset has one.

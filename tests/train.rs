@@ -101,6 +101,27 @@ fn a_short_run_writes_every_output() {
     assert_eq!(generator.tensors["1.running_var"].shape, [32]);
 }
 
+#[test]
+fn a_run_logged_to_a_file_prints_a_line_per_epoch() {
+    if skip_gpu() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let config = small_config(dir.path());
+    let out = dir.path().join("run");
+    // As `command`, but without --quiet: stderr is a pipe here, where no progress bar can draw.
+    let output = Command::new(env!("CARGO_BIN_EXE_train"))
+        .args(["--config", config.to_str().unwrap(), "--epochs", "2", "--limit", "64", "--out", out.to_str().unwrap()])
+        .arg("--data-dir")
+        .arg(common::mnist_dir())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&ok(output).stderr).to_string();
+    for line in ["step 4/8", "epoch 1/2", "step 8/8", "epoch 2/2"] {
+        assert!(stderr.contains(line), "no {line:?} in:\n{stderr}");
+    }
+}
+
 fn tensors(path: &Path) -> Vec<(String, Values)> {
     let loaded = checkpoint::load(path).unwrap();
     let mut all: Vec<(String, Values)> = loaded.tensors.into_iter().map(|(k, v)| (k, v.values)).collect();
