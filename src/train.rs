@@ -219,20 +219,24 @@ impl<'a> Trainer<'a> {
             self.step += 1;
             let epoch_done = self.step.is_multiple_of(self.steps_per_epoch);
             let stopping = self.options.stop.load(Ordering::SeqCst);
-            let rate = (self.step - started.1) as f64 * config.batch as f64 / started.0.elapsed().as_secs_f64();
-            if self.step.is_multiple_of(self.options.log_every as u64) || epoch_done || stopping {
+            let logging = self.step.is_multiple_of(self.options.log_every as u64) || epoch_done || stopping;
+            // The speed up to this step, measured before the epoch's end adds its scoring.
+            let rate = logging
+                .then(|| (self.step - started.1) as f64 * config.batch as f64 / started.0.elapsed().as_secs_f64());
+            if logging {
                 self.read_losses()?;
-                bar.set_message(self.progress(epoch, rate));
-                bar.set_position(self.step);
             }
             if epoch_done {
                 self.end_epoch(epoch)?;
+            }
+            if let Some(rate) = rate {
                 bar.set_message(self.progress(epoch, rate));
-                // Where stderr is no terminal (a log file) the bar draws nothing: a line per epoch instead.
-                if self.options.progress && bar.is_hidden() {
-                    let elapsed = indicatif::HumanDuration(started.0.elapsed());
-                    eprintln!("step {}/{total}, {elapsed}: {}", self.step, bar.message());
-                }
+                bar.set_position(self.step);
+            }
+            // Where stderr is no terminal (a log file) the bar draws nothing: a line per epoch instead.
+            if epoch_done && self.options.progress && bar.is_hidden() {
+                let elapsed = indicatif::HumanDuration(started.0.elapsed());
+                eprintln!("step {}/{total}, {elapsed}: {}", self.step, bar.message());
             }
             if stopping {
                 bar.abandon_with_message("stopped: checkpoint saved");
@@ -424,9 +428,10 @@ impl<'a> Trainer<'a> {
         let saved: Config = loaded.metadata_json("config")?;
         // An average of G may start at a resumed step; it never feeds back into training.
         let starts_average = saved.ema.is_none() && self.gan.config.ema.is_some();
-        let same_model = Config { epochs: self.gan.config.epochs, ema: self.gan.config.ema, ..saved.clone() };
+        let ema = if starts_average { self.gan.config.ema } else { saved.ema };
+        let same_model = Config { epochs: self.gan.config.epochs, ema, ..saved.clone() };
         ensure!(
-            same_model == self.gan.config && (starts_average || saved.ema == self.gan.config.ema),
+            same_model == self.gan.config,
             "the checkpoint in {} was written by another configuration; resume with the run's own settings \
              (only --epochs may change, and --ema may start an average where the run keeps none)",
             self.options.out.display()
