@@ -62,11 +62,20 @@ struct Upload {
     view: wgpu::TextureView,
 }
 
+/// Rows of the texture that holds `texels`: as many as they fill, rounded up to a power of two.
+/// llvmpipe compiles a variant of a kernel for each combination of power-of-two and other texture
+/// sizes it is bound to, seconds each for the matmul blocks where Mesa's shader cache is cold (a
+/// first run on a machine: the kernel choices for `paper-ema` took 72 s, 46 s with every height a
+/// power of two, the timed dispatches free of compiles).
+fn texture_rows(texels: u32) -> u32 {
+    texels.div_ceil(TEXEL_ROW).max(1).next_power_of_two()
+}
+
 impl Upload {
     fn new(gpu: &Gpu, buffer: &wgpu::Buffer) -> Self {
         let texels = (buffer.size() / TEXEL_BYTES as u64) as u32;
         let width = TEXEL_ROW;
-        let height = texels.div_ceil(width).max(1);
+        let height = texture_rows(texels);
         let max = gpu.device.limits().max_texture_dimension_2d;
         assert!(
             height <= max,
@@ -497,4 +506,16 @@ pub fn grid_1d(n: usize, per_group: u32) -> [u32; 3] {
     let groups = groups as u32;
     let x = groups.min(MAX_GROUPS_PER_DIM);
     [x, groups.div_ceil(x.max(1)), 1]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn texture_rows_hold_the_texels_in_a_power_of_two() {
+        for (texels, rows) in [(1, 1), (1024, 1), (1025, 2), (3 * 1024 + 1, 4), (3_000_000, 4096)] {
+            assert_eq!(texture_rows(texels), rows, "{texels} texels");
+        }
+    }
 }

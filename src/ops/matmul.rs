@@ -249,9 +249,11 @@ fn choose(gpu: &Gpu, product: &Product) -> Variant {
     Variant::named(name).unwrap_or(default)
 }
 
-/// The product every variant is timed at first on an adapter (a hidden layer's forward pass).
+/// The product every variant is timed at first on an adapter (a hidden layer's forward pass): large
+/// enough that a dispatch takes milliseconds on llvmpipe (at 64×256×256, 0.3 to 1.5 ms, the order of
+/// the two blocks changed from run to run, and one was once dropped).
 const SCREEN: Product =
-    Product { layout: Layout::Plain, m: 64, k: 256, n: 256, bias: false, act: Activation::Identity };
+    Product { layout: Layout::Plain, m: 128, k: 512, n: 512, bias: false, act: Activation::Identity };
 
 /// The variants the tuner tries. The 64×16 block is left to `GAN_WGPU_KERNELS`: on llvmpipe its
 /// first dispatches at some shapes stalled for 11 to 21 s each (with its pipeline already
