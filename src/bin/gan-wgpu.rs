@@ -44,8 +44,8 @@ enum Command {
         weights: PathBuf,
         /// From the checkpoint of a run that keeps an average of G: `average` (what the run samples
         /// and ships) or `trained` (G itself).
-        #[arg(long, default_value = "average", value_parser = ["average", "trained"])]
-        from_checkpoint: String,
+        #[arg(long, value_enum, default_value_t = Which::Average)]
+        from_checkpoint: Which,
         /// The same seed gives the same noise, here and in the browser.
         #[arg(long, default_value_t = 0)]
         seed: u32,
@@ -71,8 +71,8 @@ enum Command {
         weights: Option<PathBuf>,
         /// From the checkpoint of a run that keeps an average of G: `average` (what the run samples
         /// and ships) or `trained` (G itself).
-        #[arg(long, conflicts_with = "samples", default_value = "average", value_parser = ["average", "trained"])]
-        from_checkpoint: String,
+        #[arg(long, conflicts_with = "samples", value_enum, default_value_t = Which::Average)]
+        from_checkpoint: Which,
         /// Score these images instead of a generator's: a .npy array of N×784 float32 (or float64)
         /// values in [0, 1], such as PyTorch's output.
         #[arg(long, conflicts_with = "weights")]
@@ -111,7 +111,7 @@ fn main() -> anyhow::Result<()> {
                 Some(file) => Noise::File(file),
                 None => Noise::Seed { seed, count: count as usize },
             };
-            generate(&weights, from_checkpoint_option(&from_checkpoint), &noise, &out, &npy)
+            generate(&weights, from_checkpoint.into(), &noise, &out, &npy)
         }
         Command::Eval {
             weights,
@@ -128,7 +128,7 @@ fn main() -> anyhow::Result<()> {
             let options =
                 EvalOptions { samples: count as usize, memorisation: memorisation as usize, ..Default::default() };
             let images = match (weights, samples) {
-                (Some(weights), _) => Images::Generator(weights, from_checkpoint_option(&from_checkpoint)),
+                (Some(weights), _) => Images::Generator(weights, from_checkpoint.into()),
                 (None, Some(samples)) => Images::File(samples),
                 (None, None) => unreachable!("clap requires --weights or --samples"),
             };
@@ -208,11 +208,19 @@ enum Noise {
     File(PathBuf),
 }
 
-fn from_checkpoint_option(name: &str) -> gan_wgpu::generator::FromCheckpoint {
-    use gan_wgpu::generator::FromCheckpoint;
-    match name {
-        "trained" => FromCheckpoint::Trained,
-        _ => FromCheckpoint::Average,
+/// `--from-checkpoint`'s values.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Which {
+    Average,
+    Trained,
+}
+
+impl From<Which> for gan_wgpu::generator::FromCheckpoint {
+    fn from(which: Which) -> Self {
+        match which {
+            Which::Average => Self::Average,
+            Which::Trained => Self::Trained,
+        }
     }
 }
 

@@ -197,6 +197,17 @@ fn buffer_binding(ty: wgpu::BufferBindingType) -> wgpu::BindingType {
     wgpu::BindingType::Buffer { ty, has_dynamic_offset: false, min_binding_size: None }
 }
 
+/// How a binding declared with `access` is bound where the kernel reads storage (`storage_reads`)
+/// or texels: texels become storage reads, and old values are not bound at all (the kernel reads
+/// the buffer it updates).
+fn bound_as(access: Access, storage_reads: bool) -> Option<Access> {
+    match (storage_reads, access) {
+        (true, Access::OldValues) => None,
+        (true, Access::Texels) => Some(Access::Read),
+        _ => Some(access),
+    }
+}
+
 fn binding_type(access: Access) -> wgpu::BindingType {
     match access {
         Access::Read => buffer_binding(wgpu::BufferBindingType::Storage { read_only: true }),
@@ -316,12 +327,9 @@ impl Gpu {
             .clone();
         let mut entries = vec![layout_entry(0, buffer_binding(wgpu::BufferBindingType::Uniform))];
         for (i, access) in spec.storage.iter().enumerate() {
-            let access = match (storage_reads, access) {
-                (true, Access::OldValues) => continue,
-                (true, Access::Texels) => Access::Read,
-                _ => *access,
-            };
-            entries.push(layout_entry(i as u32 + 1, binding_type(access)));
+            if let Some(access) = bound_as(*access, storage_reads) {
+                entries.push(layout_entry(i as u32 + 1, binding_type(access)));
+            }
         }
         let layout = self
             .device
@@ -402,15 +410,20 @@ impl Gpu {
             spec.shader.name,
             spec.entry
         );
-        let texels = |access: &Access| !storage_reads && matches!(access, Access::Texels | Access::OldValues);
-        let uploads: Vec<Option<Arc<Upload>>> =
-            bound().map(|(buffer, access)| texels(access).then(|| self.upload(buffer))).collect();
+        let as_bound: Vec<Option<Access>> = spec.storage.iter().map(|a| bound_as(*a, storage_reads)).collect();
+        let uploads: Vec<Option<Arc<Upload>>> = buffers
+            .iter()
+            .zip(&as_bound)
+            .map(|(buffer, access)| {
+                matches!(access, Some(Access::Texels | Access::OldValues)).then(|| self.upload(buffer))
+            })
+            .collect();
         let mut entries = vec![wgpu::BindGroupEntry { binding: 0, resource: uniform.as_entire_binding() }];
-        for (i, ((buffer, access), upload)) in bound().zip(&uploads).enumerate() {
-            let resource = match upload {
-                Some(upload) => wgpu::BindingResource::TextureView(&upload.view),
-                None if storage_reads && *access == Access::OldValues => continue,
-                None => buffer.as_entire_binding(),
+        for (i, ((buffer, access), upload)) in buffers.iter().zip(&as_bound).zip(&uploads).enumerate() {
+            let resource = match (access, upload) {
+                (None, _) => continue,
+                (Some(_), Some(upload)) => wgpu::BindingResource::TextureView(&upload.view),
+                (Some(_), None) => buffer.as_entire_binding(),
             };
             entries.push(wgpu::BindGroupEntry { binding: i as u32 + 1, resource });
         }
