@@ -136,7 +136,7 @@ fn elementwise(gpu: &Gpu, reads: &str) {
     }
     let clock = Clock::new(gpu, 0);
     let stream = Stream { seed: 0, id: 0 };
-    row(gpu, &named("dropout 64×784"), || dropout::apply(gpu, &clock, stream, 0.8, &x, &y), 0.0, f32s(2 * n));
+    row(gpu, &named("dropout 64×784"), || dropout::apply(gpu, &clock, stream, 0.8, 0, &x, &y), 0.0, f32s(2 * n));
     row(
         gpu,
         &named("random normal 64×100"),

@@ -34,7 +34,7 @@ fn main() {
     let shapes = Shapes { pixels: 784, train_count: train.count, loss_slots: steps + warmup, samples: 1 };
     let gan = Gan::new(&config, shapes);
     let state = GpuState::new(&gpu, &gan.graph);
-    state.load(&gpu, &gan.initial_values());
+    state.load(&gpu, &gan.initial_values(&train.pixels));
     state.write_u32(&gpu, gan.images, &pack_pixels(&train.pixels));
     state.write_u32(&gpu, gan.order, &epoch_order(config.seed, 0, train.count));
     let program = state.program(&gpu, &gan.train_step);

@@ -1,8 +1,9 @@
 // Inverted dropout: out = input * mask * scale, where the mask keeps a value with probability
 // `keep` and scale = 1 / keep (computed on the host, so the product is rounded the same everywhere). Forward applies it to x, backward to dy: the mask is recomputed from
-// (seed, stream, clock[0], index), so nothing is stored between the two.
+// (seed, stream, clock[0], offset + index), so nothing is stored between the two. The offset lets a
+// pass over some rows of a batch draw the masks another pass drew for those rows.
 
-struct Params { n: u32, seed: u32, stream: u32, keep: f32, scale: f32 }
+struct Params { n: u32, seed: u32, stream: u32, keep: f32, scale: f32, offset: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> clock: array<u32>;
@@ -10,7 +11,7 @@ struct Params { n: u32, seed: u32, stream: u32, keep: f32, scale: f32 }
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 
 fn dropped(value: f32, step: u32, i: u32) -> f32 {
-    let kept = unit_float(random_bits(p.seed, p.stream, step, i).x) < p.keep;
+    let kept = unit_float(random_bits(p.seed, p.stream, step, p.offset + i).x) < p.keep;
     return select(0.0, value * p.scale, kept);
 }
 

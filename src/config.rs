@@ -24,12 +24,32 @@ pub enum RealLabels {
     },
 }
 
-/// Which network is updated first in a step; both see the same batch and noise.
+/// How a step orders the two updates; both see the same batch and noise.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Order {
+    /// G's update, then D's (D judging the fakes G made before its update), each drawing its own
+    /// dropout masks in D: the reference's order.
     GeneratorFirst,
+    /// D's update, then G's through the updated D: Algorithm 1 of the paper, with k = 1.
     DiscriminatorFirst,
+    /// Both gradients from one judgement of the fakes, before either update: G's loss through D with
+    /// the masks D's own update draws for the fakes. What the paper's code does (pylearn2 takes one
+    /// SGD step on the sum of both objectives, AdversaryCost2).
+    Simultaneous,
+}
+
+/// Where G's output bias starts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutputBias {
+    /// Drawn as `generator_init` draws G's other biases.
+    #[default]
+    Init,
+    /// The log-odds of each pixel's mean over the training images (clipped to [1e-7, 1 - 1e-7]), so
+    /// that G starts near the mean image: pylearn2's init_sigmoid_bias_from_marginals, which the
+    /// paper's mnist.yaml sets.
+    Marginals,
 }
 
 /// Momentum rising linearly from `start` (epoch 1) to `end` (epoch `epochs`), as pylearn2's
@@ -72,6 +92,9 @@ pub struct Config {
     pub momentum_ramp: Option<MomentumRamp>,
     pub real_labels: RealLabels,
     pub order: Order,
+    /// Where G's output bias starts.
+    #[serde(default)]
+    pub generator_output_bias: OutputBias,
     /// Keep an exponential moving average of G's weights with this decay (per step) and sample from
     /// it: the epoch grids, `generator.safetensors`. Batch-norm statistics are G's own.
     #[serde(default)]
@@ -144,6 +167,7 @@ impl Config {
             momentum_ramp: None,
             real_labels: RealLabels::Soft { lo: 0.9, hi: 1.0 },
             order: Order::GeneratorFirst,
+            generator_output_bias: OutputBias::Init,
             ema: None,
             validation_images: 0,
             lr_schedule: LrSchedule::Constant,

@@ -3,9 +3,9 @@
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
-use crate::config::{Config, LrSchedule, Noise, Order, RealLabels};
+use crate::config::{Config, LrSchedule, Noise, Order, OutputBias, RealLabels};
 use crate::graph::{Graph, Id, InitialValues, Op};
-use crate::nn::{Apply, LayerSpec, Network, Pass};
+use crate::nn::{Apply, Layer, LayerSpec, Network, Pass};
 use crate::ops::activation::Activation;
 use crate::optim::Optimizer;
 use crate::rng::RngKey;
@@ -14,6 +14,8 @@ use crate::rng::RngKey;
 const NOISE_STREAM: u32 = 1;
 const LABEL_STREAM: u32 = 2;
 const SAMPLE_NOISE_STREAM: u32 = 3;
+/// D's pass in its own update, over the batch [real; fake]: the fakes are its rows from `batch` on.
+const D_UPDATE_PASS: u32 = 1;
 
 /// Sizes that come from the data rather than the configuration.
 #[derive(Clone, Copy, Debug)]
@@ -87,10 +89,14 @@ impl Gan {
 
         // G(z), then D on it for G's loss: D's parameters get no gradient, G's input none.
         let g = generator.apply(&mut graph, z, Apply::train_params(0));
-        let d_on_fake = discriminator.apply(&mut graph, g.output, Apply::train_input_into(g.d_output, 0));
+        let judging_fakes = match config.order {
+            Order::Simultaneous => Apply::train_input_into(g.d_output, 0).with_masks_of(D_UPDATE_PASS, b),
+            Order::GeneratorFirst | Order::DiscriminatorFirst => Apply::train_input_into(g.d_output, 0),
+        };
+        let d_on_fake = discriminator.apply(&mut graph, g.output, judging_fakes);
         debug_assert_eq!(d_on_fake.d_input, Some(g.d_output));
         // D on [real; fake] for D's loss, fake taken as G made it at the start of the step.
-        let d_on_both = discriminator.apply(&mut graph, d_input, Apply::train_params(1));
+        let d_on_both = discriminator.apply(&mut graph, d_input, Apply::train_params(D_UPDATE_PASS));
 
         let mut noise = vec![match config.noise {
             Noise::Normal { std } => Op::Normal { stream: NOISE_STREAM, mean: 0.0, std, out: z },
@@ -118,7 +124,8 @@ impl Gan {
             }
         }
         match config.order {
-            Order::GeneratorFirst => {
+            // G's update leaves D as it was, so G first with D's masks is both from one judgement.
+            Order::GeneratorFirst | Order::Simultaneous => {
                 train_step.extend(g_step);
                 train_step.extend(d_step);
             }
@@ -166,10 +173,18 @@ impl Gan {
     }
 
     /// Starting values of everything that does not start at zero: parameters, running
-    /// statistics, optimizer hyper-parameters, targets and the fixed sample noise.
-    pub fn initial_values(&self) -> InitialValues {
+    /// statistics, optimizer hyper-parameters, targets and the fixed sample noise. `images` are the
+    /// training images' pixels, whose means set G's output bias where the configuration asks.
+    pub fn initial_values(&self, images: &[u8]) -> InitialValues {
         let mut rng = StdRng::seed_from_u64(self.config.seed as u64);
         let mut f32s = self.generator.initial_values(&self.graph, &mut rng);
+        if self.config.generator_output_bias == OutputBias::Marginals {
+            let Some(Layer::Linear { b, .. }) = self.generator.layers.last() else {
+                unreachable!("G ends in its linear output layer")
+            };
+            let start = f32s.iter_mut().find(|(id, _)| *id == b.value).expect("G's output bias starts somewhere");
+            start.1 = marginal_log_odds(images, self.shapes.pixels);
+        }
         f32s.extend(self.discriminator.initial_values(&self.graph, &mut rng));
         // The average starts as G (tensors absent from G's list, such as biases at zero, stay zero).
         if let Some(average) = &self.average {
@@ -248,6 +263,27 @@ fn update(judged: &Pass, target: Id, losses: Id, then: &[Op], optimizer: &Optimi
     ops.extend(then.iter().cloned());
     ops.extend(optimizer.step());
     ops
+}
+
+/// The log-odds of each pixel's mean over `images` (bytes, 255 for 1), clipped to [1e-7, 1 - 1e-7]:
+/// a sigmoid output with these biases gives the mean image (pylearn2's
+/// init_sigmoid_bias_from_marginals).
+pub fn marginal_log_odds(images: &[u8], pixels: usize) -> Vec<f32> {
+    let count = images.len() / pixels;
+    assert!(
+        count > 0 && images.len() == count * pixels,
+        "{} bytes are not whole images of {pixels} pixels",
+        images.len()
+    );
+    let mut sums = vec![0u64; pixels];
+    for image in images.chunks_exact(pixels) {
+        image.iter().zip(&mut sums).for_each(|(&v, sum)| *sum += v as u64);
+    }
+    let log_odds = |sum: u64| {
+        let mean = (sum as f64 / (255.0 * count as f64)).clamp(1e-7, 1.0 - 1e-7);
+        (mean / (1.0 - mean)).ln() as f32
+    };
+    sums.into_iter().map(log_odds).collect()
 }
 
 /// The order of the training images in `epoch`: a shuffle determined by the seed and the epoch,

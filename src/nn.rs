@@ -191,7 +191,11 @@ impl Network {
         let rows = graph.shape(input)[0];
         let pass = how.pass;
         let tag = |i: usize, what: &str| format!("{}.pass{pass}.{i}.{what}", self.name);
-        let stream = |i: usize| self.index << 16 | pass << 8 | i as u32;
+        let (mask_pass, mask_row) = match how.masks {
+            Masks::Own => (pass, 0),
+            Masks::Of { pass, row } => (pass, row),
+        };
+        let stream = |i: usize| self.index << 16 | mask_pass << 8 | i as u32;
         let mut forward = Vec::new();
         let mut trace = Vec::new();
         let mut x = input;
@@ -199,7 +203,7 @@ impl Network {
             if how.mode == Mode::Eval && matches!(layer, Layer::Dropout { .. }) {
                 continue;
             }
-            let at = At { rows, tag: &|what: &str| tag(i, what), stream: stream(i) };
+            let at = At { rows, tag: &|what: &str| tag(i, what), stream: stream(i), mask_row };
             let (y, saved) = layer.forward(graph, &mut forward, x, how.mode, &at);
             trace.push(Applied { layer: i, x, y, saved });
             x = y;
@@ -217,7 +221,8 @@ impl Network {
                 (true, InputGrad::Into(target)) => Some(target),
                 (true, InputGrad::New) | (false, _) => Some(graph.like(tag(applied.layer, "in.grad"), applied.x)),
             };
-            let at = At { rows, tag: &|what: &str| tag(applied.layer, what), stream: stream(applied.layer) };
+            let tag = |what: &str| tag(applied.layer, what);
+            let at = At { rows, tag: &tag, stream: stream(applied.layer), mask_row };
             let layer = &self.layers[applied.layer];
             layer.backward(graph, &mut backward, applied, dy, dx, how.param_grads, &at);
             match dx {
@@ -230,8 +235,9 @@ impl Network {
     }
 }
 
-/// How a network is applied: its mode, which gradients its backward pass computes, and which of the
-/// network's applications in a step this is (their random streams differ).
+/// How a network is applied: its mode, which gradients its backward pass computes, which of the
+/// network's applications in a step this is (their tensors and random streams differ), and whose
+/// dropout masks it draws.
 #[derive(Clone, Copy, Debug)]
 pub struct Apply {
     pub mode: Mode,
@@ -240,6 +246,17 @@ pub struct Apply {
     /// The gradient of the network's input.
     pub input_grad: InputGrad,
     pub pass: u32,
+    pub masks: Masks,
+}
+
+/// Whose dropout masks a pass draws.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Masks {
+    /// Its own.
+    Own,
+    /// Those that pass `pass` drew for its rows from `row` on: for a pass whose input is those rows
+    /// of the other pass's input, so that both drop the same units of the same images.
+    Of { pass: u32, row: usize },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -254,26 +271,40 @@ pub enum InputGrad {
 impl Apply {
     /// Evaluation mode: running statistics, no dropout, no backward pass.
     pub fn eval(pass: u32) -> Self {
-        Self { mode: Mode::Eval, param_grads: false, input_grad: InputGrad::None, pass }
+        Self { mode: Mode::Eval, param_grads: false, input_grad: InputGrad::None, pass, masks: Masks::Own }
     }
 
     /// Training mode with the parameters' gradients (to update this network).
     pub fn train_params(pass: u32) -> Self {
-        Self { mode: Mode::Train, param_grads: true, input_grad: InputGrad::None, pass }
+        Self { mode: Mode::Train, param_grads: true, input_grad: InputGrad::None, pass, masks: Masks::Own }
     }
 
     /// Training mode with the input's gradient only, written into `target` (to update the network
     /// that made the input).
     pub fn train_input_into(target: Id, pass: u32) -> Self {
-        Self { mode: Mode::Train, param_grads: false, input_grad: InputGrad::Into(target), pass }
+        Self { mode: Mode::Train, param_grads: false, input_grad: InputGrad::Into(target), pass, masks: Masks::Own }
+    }
+
+    /// The same, drawing the dropout masks of pass `pass` for its rows from `row` on.
+    pub fn with_masks_of(self, pass: u32, row: usize) -> Self {
+        Self { masks: Masks::Of { pass, row }, ..self }
     }
 }
 
-/// Where a layer is applied: the batch's rows, names for its tensors, its random stream.
+/// Where a layer is applied: the batch's rows, names for its tensors, its random stream, and the
+/// row of the stream's masks that its first row takes.
 struct At<'a> {
     rows: usize,
     tag: &'a dyn Fn(&str) -> String,
     stream: u32,
+    mask_row: usize,
+}
+
+impl At<'_> {
+    /// The mask index of the first value of a (rows × columns) tensor.
+    fn mask_offset(&self, graph: &Graph, x: Id) -> u32 {
+        (self.mask_row * graph.shape(x)[1]) as u32
+    }
 }
 
 /// A layer as applied in the forward pass: its input and output, and what its backward pass needs
@@ -323,7 +354,7 @@ impl Layer {
                 (y, None)
             }
             Layer::Dropout { keep } => {
-                ops.push(Op::Dropout { stream: at.stream, keep, input: x, out: y });
+                ops.push(Op::Dropout { stream: at.stream, keep, offset: at.mask_offset(graph, x), input: x, out: y });
                 (y, None)
             }
         }
@@ -380,7 +411,13 @@ impl Layer {
             }
             Layer::Dropout { keep } => {
                 if let Some(dx) = dx {
-                    ops.push(Op::Dropout { stream: at.stream, keep, input: dy, out: dx });
+                    ops.push(Op::Dropout {
+                        stream: at.stream,
+                        keep,
+                        offset: at.mask_offset(graph, dy),
+                        input: dy,
+                        out: dx,
+                    });
                 }
             }
         }

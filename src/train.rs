@@ -125,8 +125,9 @@ impl<'a> Trainer<'a> {
             Shapes { pixels, train_count: train.count, loss_slots: options.log_every.max(1), samples: SAMPLES };
         let gan = Gan::new(config, shapes);
         let state = GpuState::new(gpu, &gan.graph);
-        state.load(gpu, &gan.initial_values());
-        state.write_u32(gpu, gan.images, &pack_pixels(&train.pixels[..train.count * pixels]));
+        let images = &train.pixels[..train.count * pixels];
+        state.load(gpu, &gan.initial_values(images));
+        state.write_u32(gpu, gan.images, &pack_pixels(images));
         let mut trainer = Trainer {
             gpu,
             step_program: state.program(gpu, &gan.train_step),

@@ -4,8 +4,8 @@
 mod common;
 
 use common::*;
-use gan_wgpu::config::{Config, LrSchedule, PRESETS};
-use gan_wgpu::gan::{Gan, Shapes, epoch_order};
+use gan_wgpu::config::{Config, LrSchedule, Order, OutputBias, PRESETS};
+use gan_wgpu::gan::{Gan, Shapes, epoch_order, marginal_log_odds};
 use gan_wgpu::gpu::{Gpu, GpuOptions};
 use gan_wgpu::graph::cpu::CpuState;
 use gan_wgpu::graph::gpu::GpuState;
@@ -52,7 +52,7 @@ fn biases_before_batchnorm(network: &Network) -> Vec<Id> {
 /// Starting values of the GAN on random images from `rng`.
 fn random_start(gan: &Gan, rng: &mut rand::rngs::StdRng) -> InitialValues {
     let pixels: Vec<u8> = (0..gan.shapes.train_count * gan.shapes.pixels).map(|_| rng.random()).collect();
-    let mut values = gan.initial_values();
+    let mut values = gan.initial_values(&pixels);
     values.u32s.push((gan.images, pack_pixels(&pixels)));
     values.u32s.push((gan.order, epoch_order(gan.config.seed, 0, gan.shapes.train_count)));
     values
@@ -162,6 +162,63 @@ fn every_preset_steps_alike_with_the_kernels_for_real_gpus() {
 fn a_linear_lr_schedule_steps_alike_on_gpu_and_cpu() {
     let config = Config { lr_schedule: LrSchedule::LinearToZero, epochs: 2, ..shrunk("quality") };
     check_preset(&config);
+}
+
+/// `paper` as the paper's code trains it: both updates from one judgement of the fakes, G's output
+/// bias from the images' marginals.
+fn paper_as_its_code() -> Config {
+    let config = shrunk("paper");
+    Config { order: Order::Simultaneous, generator_output_bias: OutputBias::Marginals, ema: Some(0.999), ..config }
+}
+
+#[test]
+fn simultaneous_updates_step_alike_on_gpu_and_cpu() {
+    check_preset(&paper_as_its_code());
+}
+
+#[test]
+fn simultaneous_updates_judge_the_fakes_once() {
+    // G's loss and D's come from one judgement: D's output on the fakes for G's update equals its
+    // output on the fake rows of its own update, dropout masks included. G first with masks of its
+    // own (the reference's order) judges them differently.
+    for (order, same) in [(Order::Simultaneous, true), (Order::GeneratorFirst, false)] {
+        let config = Config { order, ..paper_as_its_code() };
+        let shapes = Shapes { pixels: 16, train_count: 30, loss_slots: 8, samples: 4 };
+        let gan = Gan::new(&config, shapes);
+        let mut cpu = CpuState::new(&gan.graph);
+        cpu.load(&random_start(&gan, &mut rng(4)));
+        cpu.run(&gan.train_step);
+        let last = gan.discriminator.layers.len() - 1;
+        let output = |pass: u32| cpu.f32(gan.graph.find(&format!("D.pass{pass}.{last}.out")).unwrap()).to_vec();
+        let (for_g, for_d) = (output(0), output(1));
+        assert_eq!(for_g.len(), config.batch);
+        assert_eq!(for_g == for_d[config.batch..], same, "{order:?}: G's judgement {for_g:?}, D's {for_d:?}");
+    }
+}
+
+#[test]
+fn the_output_bias_from_marginals_starts_g_and_its_average_at_the_mean_image() {
+    let config = paper_as_its_code();
+    let shapes = Shapes { pixels: 16, train_count: 4, loss_slots: 8, samples: 4 };
+    let gan = Gan::new(&config, shapes);
+    // Pixel 0 always black, 1 always white, 2 half the time, 3 a quarter grey: the rest random.
+    let mut images: Vec<u8> = (0..4 * 16).map(|i| (i * 37 % 256) as u8).collect();
+    for (n, image) in images.chunks_mut(16).enumerate() {
+        image[..4].copy_from_slice(&[0, 255, if n % 2 == 0 { 255 } else { 0 }, 64]);
+    }
+    let want = marginal_log_odds(&images, 16);
+    let clipped = (1e-7f64 / (1.0 - 1e-7)).ln() as f32;
+    assert_eq!(want[..3], [clipped, -clipped, 0.0]);
+    assert!((want[3] - (64.0f32 / 191.0).ln()).abs() < 1e-6, "{}", want[3]);
+    let values = gan.initial_values(&images);
+    let bias = |network: &Network| match network.layers.last() {
+        Some(Layer::Linear { b, .. }) => values.f32s.iter().find(|(id, _)| *id == b.value).unwrap().1.clone(),
+        other => panic!("G ends in {other:?}"),
+    };
+    assert_eq!(bias(&gan.generator), want, "G's output bias");
+    assert_eq!(bias(gan.average.as_ref().unwrap()), want, "the average's output bias");
+    let as_drawn = Gan::new(&shrunk("paper"), shapes).initial_values(&images);
+    assert!(as_drawn.f32s.iter().all(|(_, v)| v != &want), "the paper preset's own bias is from marginals too");
 }
 
 #[test]
@@ -297,13 +354,13 @@ fn two_steps_equal_pytorchs() {
     let steps = 2;
     let shapes = Shapes { pixels: 16, train_count: steps * config.batch, loss_slots: 8, samples: 4 };
     let gan = Gan::new(&config, shapes);
+    let images: Vec<u8> = (0..steps).flat_map(|s| get(&format!("step{s}.images"))).map(|b| b as u8).collect();
     let mut cpu = CpuState::new(&gan.graph);
-    cpu.load(&gan.initial_values());
+    cpu.load(&gan.initial_values(&images));
     let params = [gan.generator.params(), gan.discriminator.params()].concat();
     for p in &params {
         cpu.set_f32(p.value, get(&format!("initial.{}", gan.graph.tensors[p.value].name)));
     }
-    let images: Vec<u8> = (0..steps).flat_map(|s| get(&format!("step{s}.images"))).map(|b| b as u8).collect();
     cpu.set_u32(gan.images, pack_pixels(&images));
     cpu.set_u32(gan.order, (0..shapes.train_count as u32).collect());
     // The step's own draws of z and of the real labels give way to PyTorch's.

@@ -93,15 +93,15 @@ fn dropout_equals_reference_exactly_and_keeps_the_right_share() {
         let (tx, ty, tdy, tdx) =
             (upload(gpu, &[N], &x), Tensor::zeros(gpu, &[N]), upload(gpu, &[N], &dy), Tensor::zeros(gpu, &[N]));
         let ops = [
-            dropout::apply(gpu, &clock, stream, keep, &tx, &ty),
-            dropout::apply(gpu, &clock, stream, keep, &tdy, &tdx),
+            dropout::apply(gpu, &clock, stream, keep, 0, &tx, &ty),
+            dropout::apply(gpu, &clock, stream, keep, 0, &tdy, &tdx),
         ];
         gpu.run(|pass| ops.iter().for_each(|op| op.record(pass)));
         let key = RngKey { seed: 11, stream: 2, step: 3 };
         let y = download(gpu, &ty);
-        assert_eq!(y, dropout::reference::apply(key, keep, &x), "dropout forward, keep {keep}");
+        assert_eq!(y, dropout::reference::apply(key, keep, 0, &x), "dropout forward, keep {keep}");
         let dx = download(gpu, &tdx);
-        assert_eq!(dx, dropout::reference::apply(key, keep, &dy), "dropout backward, keep {keep}");
+        assert_eq!(dx, dropout::reference::apply(key, keep, 0, &dy), "dropout backward, keep {keep}");
         // Backward drops exactly where forward dropped (x is never 0 here).
         assert!(y.iter().zip(&dx).all(|(&y, &d)| (y == 0.0) == (d == 0.0)), "forward and backward masks differ");
         let kept = y.iter().filter(|&&v| v != 0.0).count() as f64 / N as f64;
@@ -110,6 +110,31 @@ fn dropout_equals_reference_exactly_and_keeps_the_right_share() {
         let (mean, _) = mean_var(&y);
         assert!((mean - 1.0).abs() < 0.01, "dropout output mean {mean}");
     }
+}
+
+#[test]
+fn dropout_with_an_offset_drops_what_the_whole_batch_dropped_there() {
+    // A pass over the last rows of a batch, offset by the rows before them, draws the batch's masks
+    // for those rows: how G's update sees the fakes with the masks of D's own update.
+    let Some(gpu) = gpu() else { return };
+    let (rows, cols, from) = (10, 37, 6);
+    let x = random_vec(&mut rng(8), rows * cols, 0.5, 1.5);
+    let clock = Clock::new(gpu, 5);
+    let stream = Stream { seed: 3, id: 7 };
+    let tail = &x[from * cols..];
+    let (tx, ty) = (upload(gpu, &[rows, cols], &x), Tensor::zeros(gpu, &[rows, cols]));
+    let (ttail, tout) = (upload(gpu, &[rows - from, cols], tail), Tensor::zeros(gpu, &[rows - from, cols]));
+    let offset = (from * cols) as u32;
+    let ops = [
+        dropout::apply(gpu, &clock, stream, 0.5, 0, &tx, &ty),
+        dropout::apply(gpu, &clock, stream, 0.5, offset, &ttail, &tout),
+    ];
+    gpu.run(|pass| ops.iter().for_each(|op| op.record(pass)));
+    let (whole, part) = (download(gpu, &ty), download(gpu, &tout));
+    assert_eq!(part, whole[from * cols..], "the offset pass differs from the batch's rows {from}..");
+    let key = RngKey { seed: 3, stream: 7, step: 5 };
+    assert_eq!(part, dropout::reference::apply(key, 0.5, offset, tail), "offset dropout against the reference");
+    assert_ne!(part, dropout::reference::apply(key, 0.5, 0, tail), "the offset changed nothing");
 }
 
 #[test]
@@ -125,7 +150,7 @@ fn dropout_backward_kernel_matches_finite_differences_of_the_forward_kernel() {
     let r = random_vec(&mut rng, n, -1.0, 1.0);
     let on_gpu = |input: &[f32]| {
         let (tin, tout) = (upload(gpu, &[n], input), Tensor::zeros(gpu, &[n]));
-        let op = dropout::apply(gpu, &clock, stream, 0.5, &tin, &tout);
+        let op = dropout::apply(gpu, &clock, stream, 0.5, 0, &tin, &tout);
         gpu.run(|pass| op.record(pass));
         download(gpu, &tout)
     };

@@ -127,8 +127,8 @@ impl CpuState {
                 let k = self.shapes[dz][1] / self.shapes[dy][1];
                 self.set_f32(dz, maxout::reference::backward(self.f32(dy), self.u32(argmax), k));
             }
-            Op::Dropout { stream, keep, input, out } => {
-                self.set_f32(out, dropout::reference::apply(self.key(stream), keep, self.f32(input)))
+            Op::Dropout { stream, keep, offset, input, out } => {
+                self.set_f32(out, dropout::reference::apply(self.key(stream), keep, offset, self.f32(input)))
             }
             Op::BatchnormTrain { x, gamma, beta, y, stats, running } => {
                 let (values, batch_stats, new_running) = batchnorm::reference::forward_train(

@@ -118,8 +118,8 @@ impl GpuState {
             Op::ActivationBackward { act, y, dy, dx } => activation::backward(gpu, act, t(y), t(dy), t(dx)),
             Op::Maxout { z, y, argmax } => maxout::forward(gpu, t(z), t(y), u(argmax)),
             Op::MaxoutBackward { dy, argmax, dz } => maxout::backward(gpu, t(dy), u(argmax), t(dz)),
-            Op::Dropout { stream, keep, input, out } => {
-                dropout::apply(gpu, &self.clock(), self.stream(stream), keep, t(input), t(out))
+            Op::Dropout { stream, keep, offset, input, out } => {
+                dropout::apply(gpu, &self.clock(), self.stream(stream), keep, offset, t(input), t(out))
             }
             Op::BatchnormTrain { x, gamma, beta, y, stats, running } => {
                 batchnorm::forward_train(gpu, t(x), t(gamma), t(beta), t(y), t(stats), t(running))

@@ -71,6 +71,8 @@ pub enum Op {
     Dropout {
         stream: u32,
         keep: f32,
+        /// The mask index of the input's first value (see `ops::dropout::apply`).
+        offset: u32,
         input: Id,
         out: Id,
     },

@@ -13,15 +13,26 @@ struct Params {
     stream: u32,
     keep: f32,
     scale: f32,
+    offset: u32,
 }
 
-/// out = input · mask / keep. Forward: input = x; backward: input = dy, with the same stream and
-/// clock value as the forward pass.
-pub fn apply(gpu: &Gpu, clock: &Clock, stream: Stream, keep: f32, input: &Tensor, out: &Tensor) -> Dispatch {
+/// out = input · mask / keep. Forward: input = x; backward: input = dy, with the same stream, clock
+/// value and offset as the forward pass. Value i takes mask `offset + i`, so a pass over rows r..
+/// of another pass's batch (offset r × columns) drops what that pass dropped there.
+pub fn apply(
+    gpu: &Gpu,
+    clock: &Clock,
+    stream: Stream,
+    keep: f32,
+    offset: u32,
+    input: &Tensor,
+    out: &Tensor,
+) -> Dispatch {
     assert!(keep > 0.0 && keep <= 1.0, "dropout keep probability must be in (0, 1], got {keep}");
     assert_eq!(input.len(), out.len(), "dropout input {:?} and output {:?} differ", input.shape(), out.shape());
     let spec = KernelSpec::new(&shaders::DROPOUT, "main", &[Access::Read, Access::Texels, Access::ReadWrite]);
-    let params = Params { n: input.len() as u32, seed: stream.seed, stream: stream.id, keep, scale: 1.0 / keep };
+    let params =
+        Params { n: input.len() as u32, seed: stream.seed, stream: stream.id, keep, scale: 1.0 / keep, offset };
     let buffers = [clock.0.buffer(), input.buffer(), out.buffer()];
     // One texel (four values) per invocation.
     gpu.dispatch(&spec, &params, &buffers, grid_1d(input.len().div_ceil(4), ELEMENTWISE_WORKGROUP))
@@ -30,8 +41,9 @@ pub fn apply(gpu: &Gpu, clock: &Clock, stream: Stream, keep: f32, input: &Tensor
 pub mod reference {
     use crate::rng::RngKey;
 
-    pub fn apply(key: RngKey, keep: f32, input: &[f32]) -> Vec<f32> {
+    pub fn apply(key: RngKey, keep: f32, offset: u32, input: &[f32]) -> Vec<f32> {
         let scale = 1.0 / keep;
-        input.iter().enumerate().map(|(i, &x)| if key.keeps(i, keep) { x * scale } else { 0.0 }).collect()
+        let kept = |i: usize| key.keeps(offset as usize + i, keep);
+        input.iter().enumerate().map(|(i, &x)| if kept(i) { x * scale } else { 0.0 }).collect()
     }
 }
