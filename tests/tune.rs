@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use common::*;
-use gan_wgpu::gpu::tune::{Source, parse_forced};
+use gan_wgpu::gpu::tune::{Source, kernels_fingerprint, parse_forced};
 use gan_wgpu::gpu::{Gpu, GpuOptions, Tensor};
 use gan_wgpu::ops::activation::Activation;
 use gan_wgpu::ops::matmul::{FAMILY, Layout, matmul, reference};
@@ -92,14 +92,38 @@ fn a_damaged_cache_is_measured_again_and_rewritten() {
 fn a_foreign_variant_in_the_cache_is_not_trusted() {
     let cache = temp_cache("foreign");
     let Some(gpu) = device(Some(&cache), &[]) else { return };
-    let file = serde_json::json!({
-        "format": "gan-wgpu kernel choices 1",
-        "adapters": { gpu.adapter.tune_key(): { KEY: { "variant": "warp-9000", "source": "measured" } } }
-    });
-    std::fs::write(&cache, file.to_string()).unwrap();
+    std::fs::write(&cache, cache_file(&gpu, kernels_fingerprint(), "warp-9000")).unwrap();
     let variant = multiply(&gpu);
     assert!(FAMILY.variants.contains(&variant.as_str()));
     assert_eq!(gpu.kernel_choices()[KEY].source, Source::Measured, "an unknown variant was taken from the cache");
+}
+
+/// A cache file that holds one choice, `variant` at KEY, measured by the kernels of `fingerprint`.
+fn cache_file(gpu: &Gpu, fingerprint: &str, variant: &str) -> String {
+    serde_json::json!({
+        "format": "gan-wgpu kernel choices 1",
+        "kernels": fingerprint,
+        "adapters": { gpu.adapter.tune_key(): { KEY: { "variant": variant, "source": "measured" } } }
+    })
+    .to_string()
+}
+
+#[test]
+fn choices_measured_for_other_kernel_code_are_measured_again() {
+    let cache = temp_cache("older");
+    let Some(gpu) = device(Some(&cache), &[]) else { return };
+    // The same file with this build's fingerprint would be trusted (block-16x16 is a candidate).
+    std::fs::write(&cache, cache_file(&gpu, kernels_fingerprint(), "block-16x16")).unwrap();
+    assert_eq!(multiply(&gpu), "block-16x16");
+    assert_eq!(gpu.kernel_choices()[KEY].source, Source::Cached);
+
+    std::fs::write(&cache, cache_file(&gpu, "an older build", "block-16x16")).unwrap();
+    let again = device(Some(&cache), &[]).unwrap();
+    let variant = multiply(&again);
+    assert_eq!(again.kernel_choices()[KEY].source, Source::Measured, "choices of other kernel code were trusted");
+    let rewritten: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&cache).unwrap()).unwrap();
+    assert_eq!(rewritten["kernels"], kernels_fingerprint(), "the cache was not rewritten for this build");
+    assert_eq!(cached_variant(&cache, &again), Some(variant));
 }
 
 #[test]

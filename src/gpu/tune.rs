@@ -50,11 +50,35 @@ pub struct Choice {
 /// The outcome of timing one candidate.
 pub type Timing = Result<f64, String>;
 
-/// The choices cache: a JSON file of adapter → shape key → choice.
-#[derive(Default, Serialize, Deserialize)]
+/// The choices cache: a JSON file of adapter → shape key → choice, for the kernel code it was
+/// measured with.
+#[derive(Serialize, Deserialize)]
 struct CacheFile {
     format: String,
+    /// [`kernels_fingerprint`] of the build that measured the choices.
+    #[serde(default)]
+    kernels: String,
     adapters: BTreeMap<String, BTreeMap<String, Choice>>,
+}
+
+impl CacheFile {
+    fn empty() -> Self {
+        Self { format: CACHE_FORMAT.into(), kernels: kernels_fingerprint().into(), adapters: BTreeMap::new() }
+    }
+}
+
+/// A digest of every kernel's source, generated blocks included: choices measured for other code
+/// (an older build's) are measured again, since a changed kernel may rank differently.
+pub fn kernels_fingerprint() -> &'static str {
+    use sha2::{Digest, Sha256};
+    static FINGERPRINT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    FINGERPRINT.get_or_init(|| {
+        let mut digest = Sha256::new();
+        for shader in crate::shaders::ALL {
+            digest.update(shader.source().as_bytes());
+        }
+        digest.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect()
+    })
 }
 
 const CACHE_FORMAT: &str = "gan-wgpu kernel choices 1";
@@ -118,20 +142,17 @@ pub fn cached_choices(path: &std::path::Path) -> BTreeMap<String, BTreeMap<Strin
     read_cache(path).map(|c| c.adapters).unwrap_or_default()
 }
 
-/// The cache's contents, or None where it is missing, unreadable, damaged or of another format
-/// (it is then measured again and rewritten).
+/// The cache's contents, or None where it is missing, unreadable, damaged, of another format or
+/// measured for other kernel code (it is then measured again and rewritten).
 fn read_cache(path: &std::path::Path) -> Option<CacheFile> {
     let text = std::fs::read_to_string(path).ok()?;
-    match serde_json::from_str::<CacheFile>(&text) {
-        Ok(cache) if cache.format == CACHE_FORMAT => Some(cache),
-        _ => {
-            eprintln!(
-                "warning: ignoring the kernel choices in {} (damaged or of another version); measuring again",
-                path.display()
-            );
-            None
-        }
-    }
+    let why = match serde_json::from_str::<CacheFile>(&text) {
+        Ok(cache) if cache.format == CACHE_FORMAT && cache.kernels == kernels_fingerprint() => return Some(cache),
+        Ok(cache) if cache.format == CACHE_FORMAT => "measured for other kernel code",
+        _ => "damaged or of another version",
+    };
+    eprintln!("warning: ignoring the kernel choices in {} ({why}); measuring again", path.display());
+    None
 }
 
 /// Whether `choice` names a variant of the family its key starts with.
@@ -220,8 +241,7 @@ impl Tuning {
     /// be written leaves the choice in memory only.
     fn save(&self, key: &str, choice: &Choice) {
         let Some(path) = &self.cache else { return };
-        let mut file =
-            read_cache(path).unwrap_or_else(|| CacheFile { format: CACHE_FORMAT.into(), ..Default::default() });
+        let mut file = read_cache(path).unwrap_or_else(CacheFile::empty);
         file.adapters.entry(self.adapter.clone()).or_default().insert(key.to_string(), choice.clone());
         let written = path.parent().map_or(Ok(()), std::fs::create_dir_all).and_then(|()| {
             // Written beside, then renamed: a reader never sees half a file.
