@@ -250,6 +250,18 @@ mod tests {
     }
 
     #[test]
+    fn a_run_configured_before_the_output_bias_option_resumes_as_it_was_drawn() {
+        let paper = Config::preset("paper").unwrap();
+        let mut older = serde_json::to_value(&paper).unwrap();
+        older.as_object_mut().unwrap().remove("generator_output_bias");
+        assert_eq!(serde_json::from_value::<Config>(older).unwrap(), paper);
+        let code = Config { order: Order::Simultaneous, generator_output_bias: OutputBias::Marginals, ..paper };
+        let text = serde_json::to_string(&code).unwrap();
+        assert!(text.contains(r#""order":"simultaneous""#) && text.contains(r#""generator_output_bias":"marginals""#));
+        assert_eq!(serde_json::from_str::<Config>(&text).unwrap(), code);
+    }
+
+    #[test]
     fn every_preset_has_its_own_name() {
         for name in PRESETS {
             assert_eq!(Config::preset(name).unwrap().preset, name);
