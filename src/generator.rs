@@ -13,7 +13,7 @@ use crate::checkpoint::{self, Loaded, Stored, Values};
 use crate::config::{Config, Noise};
 use crate::gpu::Gpu;
 use crate::graph::cpu::CpuState;
-use crate::graph::gpu::GpuState;
+use crate::graph::gpu::{GpuProgram, GpuState};
 use crate::graph::{Graph, Id, InitialValues, Op};
 use crate::nn::{Apply, Init, LayerSpec, Network};
 use crate::ops::activation::Activation;
@@ -211,12 +211,15 @@ impl Generator {
 
     /// G(z) on the GPU, for z of count × z_dim values.
     pub async fn run_gpu(&self, gpu: &Gpu, z: &[f32]) -> anyhow::Result<Vec<f32>> {
+        self.on_gpu(gpu).run(gpu, z).await
+    }
+
+    /// G on `gpu` with its weights uploaded and its dispatches bound, to run on many z.
+    pub fn on_gpu(&self, gpu: &Gpu) -> GeneratorOnGpu {
         let state = GpuState::new(gpu, &self.graph);
         state.load(gpu, &self.weights);
-        state.write_f32(gpu, self.z, z);
         let program = state.program(gpu, &self.forward);
-        gpu.run(|pass| program.record(pass));
-        state.read_f32(gpu, self.output).await.context("reading the samples back")
+        GeneratorOnGpu { state, program, z: self.z, output: self.output }
     }
 
     /// G(z) with the CPU references.
@@ -226,6 +229,26 @@ impl Generator {
         state.set_f32(self.z, z.to_vec());
         state.run(&self.forward);
         state.f32(self.output).to_vec()
+    }
+}
+
+/// A generator's buffers and bound dispatches on one device (see [`Generator::on_gpu`]): each run
+/// writes z and reads the samples back, with no allocation or upload of weights (the page draws a
+/// grid per click).
+pub struct GeneratorOnGpu {
+    state: GpuState,
+    program: GpuProgram,
+    z: Id,
+    output: Id,
+}
+
+impl GeneratorOnGpu {
+    /// G(z), for z of count × z_dim values. The read-back is queued before the first await, so runs
+    /// that overlap (the page's grid and walk) each read their own samples.
+    pub async fn run(&self, gpu: &Gpu, z: &[f32]) -> anyhow::Result<Vec<f32>> {
+        self.state.write_f32(gpu, self.z, z);
+        gpu.run(|pass| self.program.record(pass));
+        self.state.read_f32(gpu, self.output).await.context("reading the samples back")
     }
 }
 

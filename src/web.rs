@@ -10,7 +10,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
 use crate::checkpoint;
-use crate::generator::{self, FromCheckpoint, Generator};
+use crate::generator::{self, FromCheckpoint, Generator, GeneratorOnGpu};
 use crate::gpu::{Gpu, GpuOptions};
 
 /// Samples per call: the page's 10×10 grid, or 100 frames of an interpolation.
@@ -18,7 +18,8 @@ const BATCH: usize = 100;
 
 struct Loaded {
     generator: Generator,
-    gpu: Option<Rc<Gpu>>,
+    /// The page's device and G on it, weights uploaded once per file.
+    gpu: Option<(Rc<Gpu>, GeneratorOnGpu)>,
     backend: String,
 }
 
@@ -68,7 +69,8 @@ pub async fn load_generator(
                 // Browsers may keep the adapter's name to themselves.
                 let name = &gpu.adapter.name;
                 let backend = if name.is_empty() { "WebGPU".to_string() } else { format!("WebGPU ({name})") };
-                (Some(gpu), backend)
+                let on_gpu = generator.on_gpu(&gpu);
+                (Some((gpu, on_gpu)), backend)
             }
             Err(_) => (None, "CPU (this browser offers no WebGPU adapter)".to_string()),
         }
@@ -82,7 +84,7 @@ impl WebGenerator {
     /// ("matmul block-32x16, elementwise texels").
     #[wasm_bindgen(getter)]
     pub fn backend(&self) -> String {
-        let Some(gpu) = &self.inner.gpu else { return self.inner.backend.clone() };
+        let Some((gpu, _)) = &self.inner.gpu else { return self.inner.backend.clone() };
         let mut variants: Vec<String> = gpu
             .kernel_choices()
             .into_iter()
@@ -123,7 +125,7 @@ impl WebGenerator {
                 return Err(JsError::new(&format!("z has {} values, expected {expected}", z.len())).into());
             }
             let samples = match &inner.gpu {
-                Some(gpu) => inner.generator.run_gpu(gpu, &z).await.map_err(|e| JsError::new(&format!("{e:#}")))?,
+                Some((gpu, on_gpu)) => on_gpu.run(gpu, &z).await.map_err(|e| JsError::new(&format!("{e:#}")))?,
                 None => inner.generator.run_cpu(&z),
             };
             Ok(Float32Array::from(samples.as_slice()).into())

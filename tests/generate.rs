@@ -62,6 +62,25 @@ fn gpu_and_cpu_generate_the_same_samples() {
     assert_ne!(generator.generate_cpu(4), on_cpu, "another seed must give other samples");
 }
 
+#[test]
+fn a_generator_kept_on_the_gpu_runs_again_and_overlapping_runs_read_their_own_samples() {
+    // The page keeps G on its device and may start a walk while a grid is still running.
+    let Some(gpu) = gpu() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("generator.safetensors");
+    write_generator(&path);
+    let generator = Generator::load(&path, 10).unwrap();
+    let on_gpu = generator.on_gpu(gpu);
+    let (z3, z4) = (generator.noise(3), generator.noise(4));
+    for z in [&z3, &z4, &z3] {
+        let samples = pollster::block_on(on_gpu.run(gpu, z)).unwrap();
+        assert_close("a run again", &samples, &generator.run_cpu(z), 1e-5, 1e-5);
+    }
+    let (first, second) = pollster::block_on(async { futures::join!(on_gpu.run(gpu, &z3), on_gpu.run(gpu, &z4)) });
+    assert_close("the first of two overlapping runs", &first.unwrap(), &generator.run_cpu(&z3), 1e-5, 1e-5);
+    assert_close("the second of two overlapping runs", &second.unwrap(), &generator.run_cpu(&z4), 1e-5, 1e-5);
+}
+
 fn generate(weights: &Path, dir: &Path, seed: &str) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_gan-wgpu"))
         .args(["generate", "--count", "12", "--seed", seed, "--weights"])
