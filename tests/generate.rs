@@ -48,13 +48,19 @@ fn write_generator(path: &Path) {
     checkpoint::save(path, &tensors, metadata).unwrap();
 }
 
-#[test]
-fn gpu_and_cpu_generate_the_same_samples() {
-    let Some(gpu) = gpu() else { return };
+/// The generator of `write_generator`, loaded for batches of 10 (its file's directory beside it).
+fn small_generator() -> (tempfile::TempDir, Generator) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("generator.safetensors");
     write_generator(&path);
     let generator = Generator::load(&path, 10).unwrap();
+    (dir, generator)
+}
+
+#[test]
+fn gpu_and_cpu_generate_the_same_samples() {
+    let Some(gpu) = gpu() else { return };
+    let (_dir, generator) = small_generator();
     let on_gpu = pollster::block_on(generator.generate_gpu(gpu, 3)).unwrap();
     let on_cpu = generator.generate_cpu(3);
     assert_eq!(on_gpu.len(), 10 * 16);
@@ -66,10 +72,7 @@ fn gpu_and_cpu_generate_the_same_samples() {
 fn a_generator_kept_on_the_gpu_runs_again_and_overlapping_runs_read_their_own_samples() {
     // The page keeps G on its device and may start a walk while a grid is still running.
     let Some(gpu) = gpu() else { return };
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("generator.safetensors");
-    write_generator(&path);
-    let generator = Generator::load(&path, 10).unwrap();
+    let (_dir, generator) = small_generator();
     let on_gpu = generator.on_gpu(gpu);
     let (z3, z4) = (generator.noise(3), generator.noise(4));
     for z in [&z3, &z4, &z3] {
