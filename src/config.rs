@@ -31,7 +31,8 @@ pub enum Order {
     /// G's update, then D's (D judging the fakes G made before its update), each drawing its own
     /// dropout masks in D: the reference's order.
     GeneratorFirst,
-    /// D's update, then G's through the updated D: Algorithm 1 of the paper, with k = 1.
+    /// D's update, then G's through the updated D: the order of the paper's Algorithm 1 with k = 1
+    /// (which draws new noise for G's update).
     DiscriminatorFirst,
     /// Both gradients from one judgement of the fakes, before either update: G's loss through D with
     /// the masks D's own update draws for the fakes. What the paper's code does (pylearn2 takes one
