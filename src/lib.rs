@@ -24,3 +24,9 @@ pub mod torch;
 pub mod train;
 #[cfg(target_arch = "wasm32")]
 pub mod web;
+
+/// The SHA-256 digest of `bytes` in lower-case hex.
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -140,7 +140,7 @@ impl<'a> Trainer<'a> {
             losses: Vec::new(),
             read_to: 0,
             scoring: None,
-            images_digest: crate::data::sha256_hex(&train.pixels[..train.count * pixels]),
+            images_digest: crate::sha256_hex(&train.pixels[..train.count * pixels]),
         };
         if resume {
             trainer.restore()?;

@@ -8,7 +8,8 @@ use std::time::Duration;
 use flate2::read::GzDecoder;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::{DataError, FileSpec, sha256_hex};
+use super::{DataError, FileSpec};
+use crate::sha256_hex;
 
 /// Downloads `file` (as `<name>.gz`) from the first mirror that serves a valid copy and writes the
 /// decompressed, verified contents to `dir/<name>`. Returns the decompressed bytes.

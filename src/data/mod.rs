@@ -13,7 +13,8 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use flate2::read::GzDecoder;
-use sha2::{Digest, Sha256};
+
+use crate::sha256_hex;
 
 pub use download::write_atomically;
 
@@ -262,10 +263,6 @@ pub fn user_cache_dir(dataset: &str) -> PathBuf {
         .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache")))
         .unwrap_or_else(std::env::temp_dir);
     base.join("gan-wgpu").join(dataset)
-}
-
-pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The decompressed contents of `dir/<name>` or `dir/<name>.gz`, if either exists.

@@ -70,14 +70,10 @@ impl CacheFile {
 /// A digest of every kernel's source, generated blocks included: choices measured for other code
 /// (an older build's) are measured again, since a changed kernel may rank differently.
 pub fn kernels_fingerprint() -> &'static str {
-    use sha2::{Digest, Sha256};
     static FINGERPRINT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     FINGERPRINT.get_or_init(|| {
-        let mut digest = Sha256::new();
-        for shader in crate::shaders::ALL {
-            digest.update(shader.source().as_bytes());
-        }
-        digest.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect()
+        let sources: String = crate::shaders::ALL.iter().map(|shader| shader.source()).collect();
+        crate::sha256_hex(sources.as_bytes())[..16].to_string()
     })
 }
 
