@@ -231,11 +231,14 @@ impl Gan {
     pub fn shipped_generator(&self) -> Vec<(Id, Id)> {
         match &self.average {
             Some(average) => state_pairs(&self.generator, average).collect(),
-            None => {
-                let g = &self.generator;
-                g.params().iter().map(|p| p.value).chain(g.buffers()).map(|id| (id, id)).collect()
-            }
+            None => self.trained_generator(),
         }
+    }
+
+    /// G as trained, its tensors paired with themselves (parameters, then running statistics).
+    pub fn trained_generator(&self) -> Vec<(Id, Id)> {
+        let g = &self.generator;
+        g.params().iter().map(|p| p.value).chain(g.buffers()).map(|id| (id, id)).collect()
     }
 
     /// The momentum of the SGD optimizers in `epoch` (0-based), where the configuration ramps it.

@@ -33,6 +33,9 @@ pub fn noise(noise: Noise, seed: u32, count: usize, z_dim: usize) -> Vec<f32> {
         .collect()
 }
 
+/// A generator file's tensors and metadata.
+pub type GeneratorFile = (Vec<(String, Stored)>, HashMap<String, String>);
+
 /// What it takes to rebuild G: its input size, output size and hidden layers (the output layer is
 /// always linear to `pixels` with a sigmoid).
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -275,4 +278,60 @@ pub fn npy(values: &[f32], rows: usize, cols: usize) -> Vec<u8> {
     bytes.extend(header.as_bytes());
     values.iter().for_each(|v| bytes.extend(v.to_le_bytes()));
     bytes
+}
+
+/// The weighted mean of generator files of one architecture (G at several epochs, from `train
+/// --snapshot-every`), in `files`' order, oldest first: file i of n weighs `decay`^(n-1-i), or all
+/// alike without a decay. Every float tensor is averaged (in f64); counters (PyTorch's
+/// `num_batches_tracked`) and the metadata are the last file's, with the files and decay added.
+pub fn average(files: &[Loaded], decay: Option<f64>) -> anyhow::Result<GeneratorFile> {
+    let last = files.last().context("no generator files to average")?;
+    let n = files.len();
+    let weights: Vec<f64> = (0..n).map(|i| decay.map_or(1.0, |d| d.powi((n - 1 - i) as i32))).collect();
+    let total: f64 = weights.iter().sum();
+    let mut names: Vec<&String> = last.tensors.keys().collect();
+    names.sort();
+    for file in files {
+        let mut theirs: Vec<&String> = file.tensors.keys().collect();
+        theirs.sort();
+        ensure!(
+            theirs == names,
+            "{} holds the tensors {theirs:?}, {} holds {names:?}: only files of one architecture can be averaged",
+            file.path.display(),
+            last.path.display()
+        );
+        ensure!(
+            file.metadata.get("architecture") == last.metadata.get("architecture"),
+            "{} is a generator of another architecture than {} (their metadata differ)",
+            file.path.display(),
+            last.path.display()
+        );
+    }
+    let mut tensors = Vec::new();
+    for name in names {
+        let stored = &last.tensors[name];
+        let Values::F32(_) = stored.values else {
+            tensors.push((name.clone(), stored.clone()));
+            continue;
+        };
+        let mut sum = vec![0.0f64; stored.shape.iter().product()];
+        for (file, weight) in files.iter().zip(&weights) {
+            let Values::F32(values) = file.get(name, &stored.shape)? else {
+                bail!("{}: {name} should hold float32 values, as in {}", file.path.display(), last.path.display());
+            };
+            for (s, v) in sum.iter_mut().zip(values) {
+                *s += weight * *v as f64;
+            }
+        }
+        let mean = sum.iter().map(|s| (s / total) as f32).collect();
+        tensors.push((name.clone(), Stored { shape: stored.shape.clone(), values: Values::F32(mean) }));
+    }
+    let mut metadata = last.metadata.clone();
+    let file_names: Vec<String> = files
+        .iter()
+        .map(|f| f.path.file_name().map_or(f.path.display().to_string(), |n| n.to_string_lossy().into()))
+        .collect();
+    metadata.insert("averaged_files".into(), serde_json::to_string(&file_names)?);
+    metadata.insert("averaged_decay".into(), decay.map_or("none".into(), |d| d.to_string()));
+    Ok((tensors, metadata))
 }

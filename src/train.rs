@@ -18,7 +18,7 @@ use crate::config::{Config, LrSchedule};
 use crate::data::Split;
 use crate::eval::quick::{self, QuickEval, Score};
 use crate::gan::{Gan, Shapes, epoch_order};
-use crate::generator::{FromCheckpoint, Generator, GeneratorArchitecture};
+use crate::generator::{FromCheckpoint, Generator, GeneratorArchitecture, GeneratorFile};
 use crate::gpu::Gpu;
 use crate::graph::gpu::{GpuProgram, GpuState};
 use crate::graph::{Id, Kind};
@@ -33,6 +33,8 @@ pub const GENERATOR: &str = "generator.safetensors";
 /// The generator with the best validation Parzen estimate so far.
 pub const BEST: &str = "best.safetensors";
 pub const METRICS: &str = "metrics.csv";
+/// The folder of G's snapshots (`--snapshot-every`).
+pub const SNAPSHOTS: &str = "snapshots";
 
 /// How to run, beyond the configuration.
 #[derive(Clone, Debug)]
@@ -43,6 +45,8 @@ pub struct RunOptions {
     pub progress: bool,
     /// Set (by Ctrl-C) to stop after the current step, saving a checkpoint.
     pub stop: Arc<AtomicBool>,
+    /// Keep G as trained after every this many epochs in `snapshots/`, to average later.
+    pub snapshot_every: Option<usize>,
 }
 
 /// The checkpoint's record of the training images: SHA-256 of their pixels, in hex.
@@ -78,9 +82,6 @@ pub fn prepare_run_dir(dir: &Path) -> anyhow::Result<()> {
     fs::remove_file(probe).ok();
     Ok(())
 }
-
-/// A generator file's tensors and metadata.
-type GeneratorFile = (Vec<(String, Stored)>, HashMap<String, String>);
 
 /// A run in progress.
 pub struct Trainer<'a> {
@@ -307,12 +308,27 @@ impl<'a> Trainer<'a> {
         grid.save(&path).with_context(|| format!("cannot write {}", path.display()))?;
         // Scored before the checkpoint: a run stopped in between redoes the epoch, and its score.
         self.score(epoch)?;
+        self.snapshot(epoch)?;
         self.save_checkpoint()?;
         let d: Vec<(u64, f32)> = self.losses.iter().map(|l| (l.0, l.1)).collect();
         let g: Vec<(u64, f32)> = self.losses.iter().map(|l| (l.0, l.2)).collect();
         crate::plot::losses(&d, &g, self.steps_per_epoch)?
             .save(self.path("losses.png"))
             .context("cannot write losses.png")?;
+        Ok(())
+    }
+
+    /// Writes G as trained to `snapshots/epoch_NNN.safetensors` after `epoch` (0-based) where a
+    /// snapshot is due: a generator file of its own, for `gan-wgpu average`.
+    fn snapshot(&self, epoch: usize) -> anyhow::Result<()> {
+        if !self.options.snapshot_every.is_some_and(|every| (epoch + 1).is_multiple_of(every)) {
+            return Ok(());
+        }
+        let (tensors, mut metadata) = self.generator_file(self.gan.trained_generator())?;
+        metadata.insert("epoch".into(), (epoch + 1).to_string());
+        let dir = self.path(SNAPSHOTS);
+        fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        checkpoint::save(&dir.join(format!("epoch_{:03}.safetensors", epoch + 1)), &tensors, metadata)?;
         Ok(())
     }
 
@@ -484,9 +500,12 @@ impl<'a> Trainer<'a> {
     /// The tensors and metadata of a generator file: G's weights, or their average where the run
     /// keeps one, under PyTorch's names and layout (see `torch.rs`), with the architecture.
     fn shipped_generator(&self) -> anyhow::Result<GeneratorFile> {
-        let tensors = self
-            .gan
-            .shipped_generator()
+        self.generator_file(self.gan.shipped_generator())
+    }
+
+    /// A generator file of the tensors `pairs` names (G's tensor, the one to write under its name).
+    fn generator_file(&self, pairs: Vec<(Id, Id)>) -> anyhow::Result<GeneratorFile> {
+        let tensors = pairs
             .into_iter()
             .map(|(g, shipped)| Ok((self.gan.graph.tensors[g].name.clone(), self.stored(shipped)?)))
             .collect::<anyhow::Result<HashMap<_, _>>>()?;

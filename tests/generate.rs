@@ -10,14 +10,18 @@ use std::process::Command;
 use common::*;
 use gan_wgpu::checkpoint::{self, Stored, Values};
 use gan_wgpu::config::Noise;
-use gan_wgpu::generator::Generator;
-use gan_wgpu::generator::GeneratorArchitecture;
+use gan_wgpu::generator::{self, Generator, GeneratorArchitecture};
 use gan_wgpu::nn::LayerSpec;
 use gan_wgpu::ops::activation::Activation;
 
 /// A generator file with random weights: 8 → 16 (batchnorm, ReLU) → 16 pixels.
 fn write_generator(path: &Path) {
-    let mut rng = rng(21);
+    write_generator_from(path, 21);
+}
+
+/// As [`write_generator`], the weights drawn from `seed`.
+fn write_generator_from(path: &Path, seed: u64) {
+    let mut rng = rng(seed);
     let architecture = GeneratorArchitecture {
         z_dim: 8,
         pixels: 16,
@@ -306,4 +310,82 @@ fn generate_uses_the_shipped_generator_and_says_where_it_is_missing() {
         .unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     assert_eq!(read_npy(&dir.path().join("samples.npy"), 784).len(), 4 * 784);
+}
+
+fn f32s(tensors: &[(String, Stored)], name: &str) -> Vec<f32> {
+    match &tensors.iter().find(|(n, _)| n == name).unwrap().1.values {
+        Values::F32(values) => values.clone(),
+        other => panic!("{name} holds {other:?}"),
+    }
+}
+
+#[test]
+fn the_average_of_generator_files_weighs_them_as_asked_and_refuses_other_architectures() {
+    let dir = tempfile::tempdir().unwrap();
+    let paths: Vec<_> = (0..3).map(|i| dir.path().join(format!("epoch_{i}.safetensors"))).collect();
+    for (i, path) in paths.iter().enumerate() {
+        write_generator_from(path, 21 + i as u64);
+    }
+    let loaded: Vec<_> = paths.iter().map(|p| checkpoint::load(p).unwrap()).collect();
+    let files: Vec<Vec<(String, Stored)>> = loaded.iter().map(|l| l.tensors.clone().into_iter().collect()).collect();
+    let weight = |i: usize| f32s(&files[i], "G.0.weight");
+    // All alike, then the newest weighing most: 0.25, 0.5 and 1 with a decay of 0.5.
+    let (uniform, metadata) = generator::average(&loaded, None).unwrap();
+    let want: Vec<f32> = (0..8 * 16).map(|j| (weight(0)[j] + weight(1)[j] + weight(2)[j]) / 3.0).collect();
+    assert_close("uniform average", &f32s(&uniform, "G.0.weight"), &want, 1e-6, 1e-6);
+    assert_eq!(metadata["averaged_files"], r#"["epoch_0.safetensors","epoch_1.safetensors","epoch_2.safetensors"]"#);
+    assert_eq!(metadata["architecture"], loaded[2].metadata["architecture"]);
+    let (decayed, _) = generator::average(&loaded, Some(0.5)).unwrap();
+    let want: Vec<f32> =
+        (0..8 * 16).map(|j| (0.25 * weight(0)[j] + 0.5 * weight(1)[j] + weight(2)[j]) / 1.75).collect();
+    assert_close("decayed average", &f32s(&decayed, "G.0.weight"), &want, 1e-6, 1e-6);
+    assert_ne!(f32s(&decayed, "G.0.weight"), f32s(&uniform, "G.0.weight"));
+
+    // The command writes a generator that loads, with the same weights.
+    let out = dir.path().join("average.safetensors");
+    let average = |extra: &[&Path]| {
+        Command::new(env!("CARGO_BIN_EXE_gan-wgpu"))
+            .args(["average", "--decay", "0.5", "--out"])
+            .arg(&out)
+            .args(&paths)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let output = average(&[]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let written: Vec<(String, Stored)> = checkpoint::load(&out).unwrap().tensors.into_iter().collect();
+    assert_eq!(f32s(&written, "G.0.weight"), f32s(&decayed, "G.0.weight"));
+    Generator::load(&out, 4).unwrap();
+
+    for decay in ["0", "1.5", "x"] {
+        let output = Command::new(env!("CARGO_BIN_EXE_gan-wgpu"))
+            .args(["average", "--decay", decay, "--out"])
+            .arg(&out)
+            .args(&paths)
+            .output()
+            .unwrap();
+        assert!(String::from_utf8_lossy(&output.stderr).contains("is not a decay"), "--decay {decay}");
+    }
+    // A file of another architecture is named, and nothing is written.
+    std::fs::remove_file(&out).unwrap();
+    let other = dir.path().join("other.safetensors");
+    let plain = vec![("x".to_string(), Stored { shape: vec![1], values: Values::F32(vec![0.0]) })];
+    checkpoint::save(&other, &plain, HashMap::new()).unwrap();
+    let output = average(&[&other]);
+    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+    assert!(
+        !output.status.success() && stderr.contains("other.safetensors") && stderr.contains("one architecture"),
+        "{stderr}"
+    );
+    assert!(!out.exists(), "a failed average wrote {}", out.display());
+    // Nor may the average overwrite one of its files.
+    let output = Command::new(env!("CARGO_BIN_EXE_gan-wgpu"))
+        .args(["average", "--out"])
+        .arg(&paths[0])
+        .args(&paths)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+    assert!(!output.status.success() && stderr.contains("one of the files to average"), "{stderr}");
 }

@@ -67,7 +67,8 @@ fn a_short_run_writes_every_output() {
     let dir = tempfile::tempdir().unwrap();
     let config = small_config(dir.path());
     let out = dir.path().join("run");
-    ok(train(&["--config", config.to_str().unwrap(), "--epochs", "2", "--out", out.to_str().unwrap()]));
+    let config = config.to_str().unwrap();
+    ok(train(&["--config", config, "--epochs", "2", "--snapshot-every", "1", "--out", out.to_str().unwrap()]));
     for file in [
         "config.json",
         "losses.csv",
@@ -99,6 +100,15 @@ fn a_short_run_writes_every_output() {
     assert_eq!(generator.tensors.len(), 2 * 3 + 5 * 2);
     assert_eq!(generator.tensors["0.weight"].shape, [32, 100], "linear weights as [out, in]");
     assert_eq!(generator.tensors["1.running_var"].shape, [32]);
+    // G after each epoch (--snapshot-every 1): the last is the final G (this preset keeps no average).
+    let snapshot = checkpoint::load(&out.join("snapshots/epoch_002.safetensors")).unwrap();
+    assert_eq!(snapshot.metadata["epoch"], "2");
+    assert_eq!(tensors(&out.join("snapshots/epoch_002.safetensors")), tensors(&out.join("generator.safetensors")));
+    assert_ne!(tensors(&out.join("snapshots/epoch_001.safetensors")), tensors(&out.join("generator.safetensors")));
+    let every_second = dir.path().join("every-second");
+    ok(train(&["--config", config, "--epochs", "2", "--snapshot-every", "2", "--out", every_second.to_str().unwrap()]));
+    assert!(!every_second.join("snapshots/epoch_001.safetensors").exists());
+    assert!(every_second.join("snapshots/epoch_002.safetensors").is_file());
 }
 
 #[test]
@@ -242,6 +252,7 @@ fn bad_flags_fail_before_any_gpu_work() {
     assert!(message.contains("cannot create the run directory"), "{message}");
     assert!(stderr(train(&["--resume", "--out", dir.path().to_str().unwrap()])).contains("no config.json"));
     assert!(stderr(train(&["--eval-every", "0"])).contains("--eval-every"));
+    assert!(stderr(train(&["--snapshot-every", "0"])).contains("--snapshot-every"));
     for decay in ["0", "1", "1.5", "x"] {
         assert!(stderr(train(&["--ema", decay])).contains("not a decay between 0 and 1"), "--ema {decay}");
     }

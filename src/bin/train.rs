@@ -63,6 +63,11 @@ struct Args {
     /// epoch where the configuration holds out images (paper, paper-ema, quality), else never.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     eval_every: Option<u32>,
+    /// Keep G as trained after every N epochs in snapshots/epoch_NNN.safetensors (a generator file
+    /// each, 10 MB for the paper's G), to average later with `gan-wgpu average`. Give it again with
+    /// --resume.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    snapshot_every: Option<u32>,
     /// The digit classifier that --eval-every uses where the file exists (`gan-wgpu eval` trains it).
     #[arg(long, default_value = "runs/classifier-mnist.safetensors")]
     classifier: PathBuf,
@@ -212,7 +217,13 @@ fn main() -> anyhow::Result<()> {
     })
     .context("cannot install the Ctrl-C handler")?;
 
-    let options = RunOptions { out: out.clone(), log_every: args.log_every as usize, progress: !args.quiet, stop };
+    let options = RunOptions {
+        out: out.clone(),
+        log_every: args.log_every as usize,
+        progress: !args.quiet,
+        stop,
+        snapshot_every: args.snapshot_every.map(|every| every as usize),
+    };
     let mut trainer = Trainer::new(&gpu, &config, &dataset.train, options, args.resume)?;
     eprintln!("{}", gpu.kernel_summary());
     if let Some(every) = eval_every {
