@@ -182,6 +182,22 @@ fn scores_during_training_resume_exactly_and_the_average_is_shipped() {
     // best.safetensors is the generator of the epoch with the higher score.
     let best_epoch = if rows[1][2].parse::<f64>().unwrap() > rows[0][2].parse::<f64>().unwrap() { "2" } else { "1" };
     assert_eq!(checkpoint::load(&straight.join("best.safetensors")).unwrap().metadata["epoch"], best_epoch);
+    // `gan-wgpu validate` scores a file as training did: best.safetensors gets its epoch's figure.
+    let validate = |args: &[&str]| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_gan-wgpu"));
+        command.arg("validate").args(args).arg("--data-dir").arg(common::mnist_dir()).output().unwrap()
+    };
+    let output = validate(&["--held-out", "1200", straight.join("best.safetensors").to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let best_row = rows.iter().find(|r| r[0] == best_epoch).unwrap();
+    let want = format!("| {:.2} ± {:.2} |", best_row[2].parse::<f64>().unwrap(), best_row[3].parse::<f64>().unwrap());
+    assert!(stdout.contains(&want), "no {want:?} in:\n{stdout}");
+    let missing = dir.path().join("missing.safetensors");
+    let output = validate(&["--held-out", "1200", missing.to_str().unwrap()]);
+    assert!(!output.status.success() && String::from_utf8_lossy(&output.stderr).contains("missing.safetensors"));
+    let output = validate(&["--held-out", "1000", straight.join("best.safetensors").to_str().unwrap()]);
+    assert!(!output.status.success() && String::from_utf8_lossy(&output.stderr).contains("--held-out"));
     // The shipped generator is the moving average of G (G.ema.* in the checkpoint), not G itself.
     let checkpoint = checkpoint::load(&straight.join("checkpoint.safetensors")).unwrap();
     let shipped = Generator::load(&straight.join("generator.safetensors"), 1).unwrap();

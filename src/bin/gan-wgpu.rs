@@ -113,6 +113,27 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Score generator files as training scores each epoch (metrics.csv's figures), on held-out
+    /// training images, never the test set: to choose among epochs or averages without looking at
+    /// the test set. The best Parzen estimate is marked, as best.safetensors is chosen.
+    Validate {
+        /// Generator files (or checkpoints).
+        #[arg(required = true)]
+        weights: Vec<PathBuf>,
+        /// From the checkpoint of a run that keeps an average of G: `average` or `trained`.
+        #[arg(long, value_enum, default_value_t = Which::Average)]
+        from_checkpoint: Which,
+        /// The held-out images: the last N of MNIST's training images, as a configuration's
+        /// validation_images (the paper, paper-ema and quality presets hold out 10,000).
+        #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1001..60000))]
+        held_out: u32,
+        /// The digit classifier for the class figures and the Fréchet distance, where it exists.
+        #[arg(long, default_value = "runs/classifier-mnist.safetensors")]
+        classifier: PathBuf,
+        /// Directory holding MNIST's four IDX files; default: as `preview`.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -149,7 +170,81 @@ fn main() -> anyhow::Result<()> {
             eval(&images, &classifier, data_dir, options, seed, references, out)
         }
         Command::Average { files, decay, out } => average(&files, decay, &out),
+        Command::Validate { weights, from_checkpoint, held_out, classifier, data_dir } => {
+            validate(&weights, from_checkpoint.into(), held_out as usize, &classifier, data_dir)
+        }
     }
+}
+
+fn validate(
+    files: &[PathBuf],
+    which: gan_wgpu::generator::FromCheckpoint,
+    held_out: usize,
+    classifier: &std::path::Path,
+    data_dir: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    use gan_wgpu::eval::{classifier::Classifier, quick};
+    use gan_wgpu::generator::Generator;
+    // Every file is read, and the data, before any GPU work.
+    let generators =
+        files.iter().map(|f| Generator::load_from(f, quick::SAMPLES, which)).collect::<anyhow::Result<Vec<_>>>()?;
+    let classifier = match classifier.exists() {
+        true => Some(Classifier::load(classifier)?),
+        false => {
+            eprintln!("no digit classifier at {} (eval trains one): the Parzen estimate only", classifier.display());
+            None
+        }
+    };
+    let spec = DatasetSpec::mnist();
+    let data = data::load(&spec, &LoadOptions::for_cli(&spec, data_dir))?;
+    let (count, pixels) = (data.train.count, data.train.size());
+    for (file, generator) in files.iter().zip(&generators) {
+        anyhow::ensure!(
+            generator.architecture.pixels == pixels,
+            "{} makes images of {} pixels; MNIST's have {pixels}",
+            file.display(),
+            generator.architecture.pixels
+        );
+    }
+    let images = data.train.subset(count - held_out..count).to_f32();
+    let gpu = gan_wgpu::gpu::Gpu::new_blocking()?;
+    let quick = quick::QuickEval::new(&gpu, &images, pixels, classifier)?;
+    println!(
+        "validation on MNIST's last {held_out} training images ({} choose σ, {} scored; {} samples each):",
+        quick::SIGMA_IMAGES,
+        held_out - quick::SIGMA_IMAGES,
+        quick::SAMPLES
+    );
+    println!("| file | Parzen | σ | classes ≥2% | KL from uniform | inception score | Fréchet distance |");
+    println!("|---|---|---|---|---|---|---|");
+    let mut best: Option<(f64, &PathBuf)> = None;
+    for (file, generator) in files.iter().zip(&generators) {
+        let score = quick.score(&gpu, generator)?;
+        let (covered, kl, is) = match &score.classes {
+            Some(c) => (
+                c.classes_covered.to_string(),
+                format!("{:.3}", c.kl_from_uniform),
+                format!("{:.2}", c.inception_score),
+            ),
+            None => Default::default(),
+        };
+        let frechet = score.frechet_distance.map(|f| format!("{f:.2}")).unwrap_or_default();
+        let parzen = &score.parzen;
+        println!(
+            "| {} | {:.2} ± {:.2} | {:.3} | {covered} | {kl} | {is} | {frechet} |",
+            file.display(),
+            parzen.mean,
+            parzen.stderr,
+            score.sigma
+        );
+        if best.is_none_or(|(b, _)| parzen.mean > b) {
+            best = Some((parzen.mean, file));
+        }
+    }
+    if let Some((parzen, file)) = best {
+        println!("best by the Parzen estimate: {} ({parzen:.2})", file.display());
+    }
+    Ok(())
 }
 
 fn parse_decay(text: &str) -> Result<f64, String> {
