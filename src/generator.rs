@@ -173,6 +173,14 @@ impl Generator {
         Ok(generator)
     }
 
+    /// G from a generator file's contents in memory (before or instead of writing it); `name` stands
+    /// for the file in errors.
+    pub fn from_contents(name: &Path, (tensors, metadata): &GeneratorFile, count: usize) -> anyhow::Result<Self> {
+        let loaded =
+            Loaded { path: name.to_path_buf(), tensors: tensors.iter().cloned().collect(), metadata: metadata.clone() };
+        Self::from_loaded(&loaded, count, FromCheckpoint::Average)
+    }
+
     /// An untrained generator of `architecture`, initialised from `seed` as training starts: the
     /// evaluation's reference for "no training at all".
     pub fn untrained(architecture: GeneratorArchitecture, count: usize, seed: u32) -> Self {

@@ -13,12 +13,12 @@ use anyhow::{Context, bail, ensure};
 use image::GrayImage;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::checkpoint::{self, Loaded, Stored, Values};
+use crate::checkpoint::{self, Stored, Values};
 use crate::config::{Config, LrSchedule};
 use crate::data::Split;
 use crate::eval::quick::{self, QuickEval, Score};
 use crate::gan::{Gan, Shapes, epoch_order};
-use crate::generator::{FromCheckpoint, Generator, GeneratorArchitecture, GeneratorFile};
+use crate::generator::{Generator, GeneratorArchitecture, GeneratorFile};
 use crate::gpu::Gpu;
 use crate::graph::gpu::{GpuProgram, GpuState};
 use crate::graph::{Id, Kind};
@@ -338,13 +338,9 @@ impl<'a> Trainer<'a> {
         if !(epoch + 1).is_multiple_of(scoring.every) {
             return Ok(());
         }
-        let (tensors, metadata) = self.shipped_generator()?;
-        let loaded = Loaded {
-            path: PathBuf::from("the generator in training"),
-            tensors: tensors.iter().cloned().collect(),
-            metadata: metadata.clone(),
-        };
-        let generator = Generator::from_loaded(&loaded, quick::SAMPLES, FromCheckpoint::Average)?;
+        let file = self.shipped_generator()?;
+        let generator = Generator::from_contents(Path::new("the generator in training"), &file, quick::SAMPLES)?;
+        let (tensors, metadata) = file;
         let score = scoring.quick.score(self.gpu, &generator)?;
         let mut csv = fs::OpenOptions::new()
             .append(true)

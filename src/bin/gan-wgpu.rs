@@ -199,12 +199,7 @@ fn validate(
     let data = data::load(&spec, &LoadOptions::for_cli(&spec, data_dir))?;
     let (count, pixels) = (data.train.count, data.train.size());
     for (file, generator) in files.iter().zip(&generators) {
-        anyhow::ensure!(
-            generator.architecture.pixels == pixels,
-            "{} makes images of {} pixels; MNIST's have {pixels}",
-            file.display(),
-            generator.architecture.pixels
-        );
+        check_mnist_size(file, generator, pixels)?;
     }
     let images = data.train.subset(count - held_out..count).to_f32();
     let gpu = gan_wgpu::gpu::Gpu::new_blocking()?;
@@ -247,6 +242,21 @@ fn validate(
     Ok(())
 }
 
+/// Refuses a generator whose images are not MNIST's `pixels`, naming its file.
+fn check_mnist_size(
+    file: &std::path::Path,
+    generator: &gan_wgpu::generator::Generator,
+    pixels: usize,
+) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        generator.architecture.pixels == pixels,
+        "{} makes images of {} pixels; MNIST's have {pixels}",
+        file.display(),
+        generator.architecture.pixels
+    );
+    Ok(())
+}
+
 fn parse_decay(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(decay) if decay > 0.0 && decay <= 1.0 => Ok(decay),
@@ -263,13 +273,9 @@ fn average(files: &[PathBuf], decay: Option<f64>, out: &std::path::Path) -> anyh
     let loaded = files.iter().map(|f| gan_wgpu::checkpoint::load(f)).collect::<Result<Vec<_>, _>>()?;
     let (tensors, metadata) = gan_wgpu::generator::average(&loaded, decay)?;
     // What is written must load as a generator, as generate and eval will load it.
-    let average = gan_wgpu::checkpoint::Loaded {
-        path: out.to_path_buf(),
-        tensors: tensors.iter().cloned().collect(),
-        metadata: metadata.clone(),
-    };
-    gan_wgpu::generator::Generator::from_loaded(&average, 1, gan_wgpu::generator::FromCheckpoint::Average)?;
-    gan_wgpu::checkpoint::save(out, &tensors, metadata)?;
+    let file = (tensors, metadata);
+    gan_wgpu::generator::Generator::from_contents(out, &file, 1)?;
+    gan_wgpu::checkpoint::save(out, &file.0, file.1)?;
     let weighting = decay.map_or("all alike".to_string(), |d| format!("decay {d} per file, the last weighing most"));
     println!("averaged {} generator files ({weighting}) into {}", files.len(), out.display());
     Ok(())
@@ -443,13 +449,7 @@ fn eval(
     let (generator, file_samples) = match images {
         Images::Generator(weights, which) => {
             let generator = Generator::load_from(weights, options.samples, *which)?;
-            if generator.architecture.pixels != pixels {
-                anyhow::bail!(
-                    "{} makes images of {} pixels; MNIST's have {pixels}",
-                    weights.display(),
-                    generator.architecture.pixels
-                );
-            }
+            check_mnist_size(weights, &generator, pixels)?;
             (Some(generator), None)
         }
         Images::File(file) => (None, Some(eval::read_samples(file, pixels)?)),
