@@ -119,7 +119,8 @@ fn mnist() -> String {
     "mnist".into()
 }
 
-pub const PRESETS: [&str; 6] = ["seed-baseline", "seed", "paper", "tuned", "quality", "paper-ema"];
+pub const PRESETS: [&str; 8] =
+    ["seed-baseline", "seed", "paper", "tuned", "quality", "paper-ema", "paper-code", "paper-code-ema"];
 
 fn linear(outputs: usize, activation: Activation) -> LayerSpec {
     LayerSpec::Linear { outputs, activation }
@@ -234,6 +235,16 @@ impl Config {
             }
             // The paper's training, sampled from an average of G (which never feeds back into training).
             "paper-ema" => Config { preset: name.into(), ema: Some(0.999), ..Config::preset("paper")? },
+            // The paper's code (goodfeli/adversarial: mnist.yaml, AdversaryCost2), where it differs
+            // from the paper's text: both updates from one judgement, G's output bias from the marginals.
+            "paper-code" => Config {
+                preset: name.into(),
+                order: Order::Simultaneous,
+                generator_output_bias: OutputBias::Marginals,
+                ..Config::preset("paper")?
+            },
+            // The paper's code, sampled from a long average of G (about 10,000 steps, 20 epochs).
+            "paper-code-ema" => Config { preset: name.into(), ema: Some(0.9999), ..Config::preset("paper-code")? },
             _ => return None,
         })
     }
@@ -248,6 +259,22 @@ mod tests {
         let (paper, averaged) = (Config::preset("paper").unwrap(), Config::preset("paper-ema").unwrap());
         assert_eq!((averaged.preset.as_str(), averaged.ema), ("paper-ema", Some(0.999)));
         assert_eq!(Config { preset: paper.preset.clone(), ema: None, ..averaged }, paper);
+    }
+
+    #[test]
+    fn paper_code_is_paper_with_the_codes_order_and_output_bias() {
+        let (paper, code) = (Config::preset("paper").unwrap(), Config::preset("paper-code").unwrap());
+        assert_eq!((code.order, code.generator_output_bias), (Order::Simultaneous, OutputBias::Marginals));
+        let as_paper = Config {
+            preset: paper.preset.clone(),
+            order: paper.order,
+            generator_output_bias: paper.generator_output_bias,
+            ..code.clone()
+        };
+        assert_eq!(as_paper, paper);
+        let averaged = Config::preset("paper-code-ema").unwrap();
+        assert_eq!(averaged.ema, Some(0.9999));
+        assert_eq!(Config { preset: code.preset.clone(), ema: None, ..averaged }, code);
     }
 
     #[test]

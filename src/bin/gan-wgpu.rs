@@ -124,7 +124,7 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Which::Average)]
         from_checkpoint: Which,
         /// The held-out images: the last N of MNIST's training images, as a configuration's
-        /// validation_images (the paper, paper-ema and quality presets hold out 10,000).
+        /// validation_images (the paper presets and quality hold out 10,000).
         #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1001..60000))]
         held_out: u32,
         /// The digit classifier for the class figures and the Fréchet distance, where it exists.

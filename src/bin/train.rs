@@ -17,7 +17,8 @@ use gan_wgpu::train::{self, RunOptions, Trainer};
 #[derive(Parser, Debug)]
 #[command(version)]
 struct Args {
-    /// Configuration to start from: seed-baseline, seed, paper, tuned, quality or paper-ema (see README.md).
+    /// Configuration to start from: seed-baseline, seed, paper, tuned, quality, paper-ema,
+    /// paper-code or paper-code-ema (see README.md).
     #[arg(long, default_value = "paper-ema", value_parser = PRESETS)]
     preset: String,
     /// A JSON configuration file (as written to a run's config.json); replaces --preset.
@@ -60,7 +61,7 @@ struct Args {
     log_every: u32,
     /// Score G every N epochs on the held-out images (quick Parzen estimate; class figures and
     /// Fréchet distance where --classifier exists): metrics.csv, best.safetensors. Default: every
-    /// epoch where the configuration holds out images (paper, paper-ema, quality), else never.
+    /// epoch where the configuration holds out images (the paper presets, quality), else never.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     eval_every: Option<u32>,
     /// Keep G as trained after every N epochs in snapshots/epoch_NNN.safetensors (a generator file
@@ -180,7 +181,7 @@ fn main() -> anyhow::Result<()> {
     let eval_every = match (args.eval_every, held_out) {
         (Some(_), 0) => bail!(
             "--eval-every scores G on held-out training images, and this configuration holds out none \
-             (validation_images in its config.json; the paper, paper-ema and quality presets hold out 10,000)"
+             (validation_images in its config.json; the paper presets and quality hold out 10,000)"
         ),
         (Some(every), _) => Some(every as usize),
         (None, 0) => None,
