@@ -59,8 +59,9 @@ pub enum Variant {
 }
 
 /// Every variant and its name.
-const NAMED: [(Variant, &str); 5] = [
+const NAMED: [(Variant, &str); 6] = [
     (Variant::Simple, "simple"),
+    (Variant::Block { rows: 8, cols: 8 }, "block-8x8"),
     (Variant::Block { rows: 16, cols: 16 }, "block-16x16"),
     (Variant::Block { rows: 32, cols: 16 }, "block-32x16"),
     (Variant::Block { rows: 64, cols: 16 }, "block-64x16"),
@@ -68,8 +69,8 @@ const NAMED: [(Variant, &str); 5] = [
 ];
 
 /// Every variant, in the order of [`FAMILY`]'s names.
-pub const VARIANTS: [Variant; 5] = {
-    let mut variants = [Variant::Simple; 5];
+pub const VARIANTS: [Variant; 6] = {
+    let mut variants = [Variant::Simple; 6];
     let mut i = 0;
     while i < NAMED.len() {
         variants[i] = NAMED[i].0;
@@ -78,8 +79,8 @@ pub const VARIANTS: [Variant; 5] = {
     variants
 };
 
-const NAMES: [&str; 5] = {
-    let mut names = [""; 5];
+const NAMES: [&str; 6] = {
+    let mut names = [""; 6];
     let mut i = 0;
     while i < NAMED.len() {
         names[i] = NAMED[i].1;
@@ -111,6 +112,8 @@ impl Variant {
     fn shader(self, subgroups_of_8: bool) -> &'static Shader {
         match (self, subgroups_of_8) {
             (Variant::Simple, _) => &shaders::MATMUL_SIMPLE,
+            (Variant::Block { rows: 8, cols: 8 }, false) => &shaders::MATMUL_BLOCK_8X8,
+            (Variant::Block { rows: 8, cols: 8 }, true) => &shaders::MATMUL_BLOCK_8X8_SUBGROUP,
             (Variant::Block { rows: 16, cols: 16 }, false) => &shaders::MATMUL_BLOCK_16X16,
             (Variant::Block { rows: 16, cols: 16 }, true) => &shaders::MATMUL_BLOCK_16X16_SUBGROUP,
             (Variant::Block { rows: 32, cols: 16 }, false) => &shaders::MATMUL_BLOCK_32X16,
@@ -147,11 +150,12 @@ impl Variant {
     }
 
     /// The variant to take without measuring (in the browser), and to time first: on a CPU adapter
-    /// the 16×16 block (on SwiftShader it put the page's first digits on screen in 3.8 s where the
-    /// 32×16 block, slower to compile, took 7.6 s, and drew grids as fast), the tiles elsewhere.
+    /// the 8×8 block, the quickest block to compile (SwiftShader compiles at the first dispatch: the
+    /// page's first digits came 1.2–1.4 s after opening it, against 2.9–3.5 s with the 16×16 block,
+    /// for grids 10–20% slower), the tiles elsewhere.
     fn default_for(gpu: &Gpu) -> Self {
         if gpu.adapter.device_type == wgpu::DeviceType::Cpu {
-            Variant::Block { rows: 16, cols: 16 }
+            Variant::Block { rows: 8, cols: 8 }
         } else {
             Variant::Tiled
         }
@@ -259,8 +263,13 @@ const SCREEN: Product =
 /// first dispatches at some shapes stalled for 11 to 21 s each (with its pipeline already
 /// compiled, at 0.7 s, twice the 32×16 block's), more than its gains (up to 1.6× at a few of the
 /// discriminator's products) repay in a run.
-const CANDIDATES: [Variant; 4] =
-    [Variant::Simple, Variant::Block { rows: 16, cols: 16 }, Variant::Block { rows: 32, cols: 16 }, Variant::Tiled];
+const CANDIDATES: [Variant; 5] = [
+    Variant::Simple,
+    Variant::Block { rows: 8, cols: 8 },
+    Variant::Block { rows: 16, cols: 16 },
+    Variant::Block { rows: 32, cols: 16 },
+    Variant::Tiled,
+];
 
 /// The candidates at every shape on this adapter: those that ran at most twice as slow as the
 /// fastest at [`SCREEN`], which saves compiling and timing the others at each shape (on llvmpipe

@@ -68,6 +68,8 @@ macro_rules! matmul_block {
         };
     };
 }
+matmul_block!(MATMUL_BLOCK_8X8, "matmul_block_8x8", 8, 8, RowFetch::Own, false);
+matmul_block!(MATMUL_BLOCK_8X8_SUBGROUP, "matmul_block_8x8_subgroup", 8, 8, RowFetch::SharedBySubgroup, true);
 matmul_block!(MATMUL_BLOCK_16X16, "matmul_block_16x16", 16, 16, RowFetch::Own, false);
 matmul_block!(MATMUL_BLOCK_16X16_SUBGROUP, "matmul_block_16x16_subgroup", 16, 16, RowFetch::SharedBySubgroup, true);
 matmul_block!(MATMUL_BLOCK_32X16, "matmul_block_32x16", 32, 16, RowFetch::Own, false);
@@ -95,6 +97,8 @@ pub static RANDOM: Shader = Shader::new("random", &[INDEX, RNG, wgsl!("random.wg
 /// Every shader module, for validation.
 pub static ALL: &[&Shader] = &[
     &MATMUL_SIMPLE,
+    &MATMUL_BLOCK_8X8,
+    &MATMUL_BLOCK_8X8_SUBGROUP,
     &MATMUL_BLOCK_16X16,
     &MATMUL_BLOCK_16X16_SUBGROUP,
     &MATMUL_BLOCK_32X16,
