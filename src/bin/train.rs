@@ -19,7 +19,7 @@ use gan_wgpu::train::{self, RunOptions, Trainer};
 struct Args {
     /// Configuration to start from: seed-baseline, seed, paper, tuned, quality, paper-ema,
     /// paper-code or paper-code-ema (see README.md).
-    #[arg(long, default_value = "paper-ema", value_parser = PRESETS)]
+    #[arg(long, default_value = "paper-code-ema", value_parser = PRESETS)]
     preset: String,
     /// A JSON configuration file (as written to a run's config.json); replaces --preset.
     #[arg(long, conflicts_with = "preset")]
