@@ -283,7 +283,7 @@ mod tests {
         let mut older = serde_json::to_value(&paper).unwrap();
         older.as_object_mut().unwrap().remove("generator_output_bias");
         assert_eq!(serde_json::from_value::<Config>(older).unwrap(), paper);
-        let code = Config { order: Order::Simultaneous, generator_output_bias: OutputBias::Marginals, ..paper };
+        let code = Config::preset("paper-code").unwrap();
         let text = serde_json::to_string(&code).unwrap();
         assert!(text.contains(r#""order":"simultaneous""#) && text.contains(r#""generator_output_bias":"marginals""#));
         assert_eq!(serde_json::from_str::<Config>(&text).unwrap(), code);
