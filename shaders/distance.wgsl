@@ -1,5 +1,5 @@
 // Distances between the rows of a query matrix Q and a centre matrix C, from their dot products
-// (Q·Cᵀ, made by matmul.wgsl) and squared norms: |q - c|² = |q|² + |c|² - 2 q·c.
+// (Q·Cᵀ, made by the matmul kernels) and squared norms: |q - c|² = |q|² + |c|² - 2 q·c.
 // `parzen` is the Gaussian Parzen-window log-likelihood of each query, as parzen_ll.py of
 // Goodfellow et al. 2014: log mean_j exp(-|q - c_j|² / 2σ²) - D·log(σ√(2π)).
 // `nearest` is each query's squared distance to its nearest centre.

@@ -1,12 +1,11 @@
 //! Every WGSL module parses and validates with naga, independently of any adapter.
 
-use gan_wgpu::shaders::{ALL, with_storage_reads};
+use gan_wgpu::shaders::{ALL, Reads};
 
 #[test]
 fn every_shader_parses_and_validates() {
-    // Element-wise kernels also as their storage-reading twins (texture bindings turned into arrays).
-    let twins = ALL.iter().filter(|s| s.elementwise).map(|s| (s, with_storage_reads(&s.source())));
-    let sources = ALL.iter().map(|s| (s, s.source())).chain(twins);
+    // Element-wise kernels in both ways of reading (their two binding modules).
+    let sources = ALL.iter().flat_map(|s| s.sources().into_iter().map(move |source| (s, source)));
     for (shader, source) in sources {
         let module = naga::front::wgsl::parse_str(&source)
             .unwrap_or_else(|e| panic!("{}.wgsl does not parse:\n{}", shader.name, e.emit_to_string(&source)));
@@ -23,38 +22,34 @@ fn every_shader_parses_and_validates() {
 
 #[test]
 fn every_wgsl_file_is_used() {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/shaders");
-    let sources: String = ALL.iter().map(|s| s.source()).collect();
-    let folders = ["", "/common", "/matmul"].map(|sub| std::fs::read_dir(format!("{dir}{sub}")).unwrap());
-    for entry in folders.into_iter().flatten() {
-        let path = entry.unwrap().path();
-        if path.extension().is_some_and(|e| e == "wgsl") {
-            let text = std::fs::read_to_string(&path).unwrap();
-            assert!(sources.contains(&text), "{} is not part of any shader in shaders::ALL", path.display());
+    let dir = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/shaders"));
+    let sources: String = ALL.iter().flat_map(|s| s.sources()).collect();
+    let mut folders = vec![dir.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                folders.push(path);
+            } else if path.extension().is_some_and(|e| e == "wgsl") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                assert!(sources.contains(&text), "{} is not part of any shader in shaders::ALL", path.display());
+            }
         }
     }
 }
 
+/// The two ways of reading differ only in their binding modules: reading storage binds no texture,
+/// reads no texel, and reads no copy of the buffers an update writes.
 #[test]
-fn storage_twins_read_arrays_where_the_kernels_read_texels() {
-    for shader in ALL.iter().filter(|s| s.elementwise) {
-        let twin = with_storage_reads(&shader.source());
-        assert!(!twin.contains(": texture_2d<f32>;"), "{}: a texture binding is left", shader.name);
-        assert!(twin.contains("var<storage, read>"), "{}: no storage binding was made", shader.name);
-        let calls = twin.matches("texel(").count();
-        assert_eq!(calls, twin.matches("fn texel(").count(), "{}: a texel read is left:\n{twin}", shader.name);
+fn storage_reads_bind_no_textures() {
+    for shader in ALL.iter().filter(|s| s.is_elementwise()) {
+        let texels = shader.source_reading(Reads::Texels);
+        let storage = shader.source_reading(Reads::Storage);
+        assert!(texels.contains(": texture_2d<f32>;"), "{}: the texel reads bind no texture", shader.name);
+        assert!(!storage.contains(": texture_2d<f32>;"), "{}: a texture binding in the storage reads", shader.name);
+        assert!(storage.contains("var<storage, read>"), "{}: the storage reads bind no input", shader.name);
+        let calls = storage.matches("texel(").count();
+        assert_eq!(calls, storage.matches("fn texel(").count(), "{}: a texel read is left:\n{storage}", shader.name);
+        assert!(!storage.contains("_old"), "{}: old values are still bound:\n{storage}", shader.name);
     }
-}
-
-#[test]
-fn in_place_updates_read_storage_from_the_buffer_they_write() {
-    use gan_wgpu::shaders::{ADAM, EMA, SGD};
-    for shader in [&SGD, &ADAM, &EMA] {
-        let twin = with_storage_reads(&shader.source());
-        assert!(!twin.contains("_old"), "{}: old values are still bound:\n{twin}", shader.name);
-    }
-    let sgd = with_storage_reads(&SGD.source());
-    assert!(sgd.contains("let w = param[i];") && sgd.contains("h.momentum * velocity[i] + g"), "{sgd}");
-    let ema = with_storage_reads(&EMA.source());
-    assert!(ema.contains("decay * average[i] + (1.0 - decay) * param[i]"), "{ema}");
 }

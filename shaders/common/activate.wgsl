@@ -1,4 +1,4 @@
-// Activation functions, shared by activation.wgsl and the fused epilogue of matmul.wgsl.
+// Activation functions, shared by activation/activation.wgsl and the fused epilogue of the matmul kernels.
 // Backward passes are written in terms of the output y, so no pre-activation needs keeping.
 
 const ACT_NONE: u32 = 0u;

@@ -4,7 +4,7 @@
 //! parameters (shapes, scalars), and `@binding(1..)` are its tensors, each a storage buffer or, for
 //! tensors a kernel reads, a texture the buffer is copied into (see [`Access::Texels`]). (Matmul
 //! reads its shape from a storage buffer instead: lavapipe recompiles shaders whose loops depend on
-//! uniform values, see `shaders/matmul.wgsl`.) A
+//! uniform values, see `shaders/matmul/common.wgsl`.) A
 //! [`Dispatch`] binds concrete buffers once, so a layer can build its dispatches when it is created
 //! and record them into every training step at no further cost.
 
@@ -15,7 +15,7 @@ use wgpu::util::DeviceExt;
 
 use crate::gpu::Gpu;
 use crate::gpu::tune::Family;
-use crate::shaders::{self, Shader};
+use crate::shaders::{Reads, Shader};
 
 /// How element-wise kernels read their inputs: from texel copies (llvmpipe fetches those for all
 /// SIMD lanes at once) or from the storage buffers themselves (no copies: real GPUs). Chosen once per
@@ -41,10 +41,10 @@ pub enum Access {
     /// the adapter does so faster ([`ELEMENTWISE`]).
     Texels,
     /// The values before this dispatch of a buffer that the kernel updates in place through a later
-    /// `ReadWrite` binding `NAME`; the shader declares it as the texture `NAME_old` and reads it with
-    /// `texel`. Bound as [`Access::Texels`] (a binding cannot be read as storage and written in one
-    /// dispatch); where element-wise kernels read storage it is not bound at all, and the kernel reads
-    /// `NAME` itself before writing it.
+    /// `ReadWrite` binding `NAME`; the texel-reading binding module declares it as the texture
+    /// `NAME_old`. Bound as [`Access::Texels`] (a binding cannot be read as storage and written in one
+    /// dispatch); where element-wise kernels read storage it is not bound at all, and the storage
+    /// binding module reads `NAME` itself before the kernel writes it.
     OldValues,
 }
 
@@ -150,14 +150,14 @@ impl KernelSpec {
         self
     }
 
-    /// The shader module's name: the shader's, marked where its texel reads are storage reads.
-    fn module_name(&self, storage_reads: bool) -> String {
-        let reads = if storage_reads { ":storage" } else { "" };
-        format!("{}{reads}", self.shader.name)
+    /// The shader module's name: the shader's, marked where an element-wise kernel reads storage.
+    fn module_name(&self, reads: Reads) -> String {
+        let marker = if reads == Reads::Storage { ":storage" } else { "" };
+        format!("{}{marker}", self.shader.name)
     }
 
-    fn key(&self, storage_reads: bool) -> String {
-        format!("{}:{}:{:?}", self.module_name(storage_reads), self.entry, self.constants)
+    fn key(&self, reads: Reads) -> String {
+        format!("{}:{}:{:?}", self.module_name(reads), self.entry, self.constants)
     }
 }
 
@@ -181,10 +181,10 @@ pub(crate) struct Kernel {
 #[derive(Default)]
 pub(crate) struct KernelCache {
     modules: Mutex<HashMap<String, wgpu::ShaderModule>>,
-    /// Whether element-wise kernels read storage instead of texels here ([`ELEMENTWISE`]).
-    storage_reads: std::sync::OnceLock<bool>,
+    /// How element-wise kernels read their inputs here ([`ELEMENTWISE`]).
+    elementwise_reads: std::sync::OnceLock<Reads>,
     /// The same for updates in place ([`UPDATES`]).
-    storage_reads_in_place: std::sync::OnceLock<bool>,
+    in_place_reads: std::sync::OnceLock<Reads>,
     kernels: Mutex<HashMap<String, Arc<Kernel>>>,
     uploads: Mutex<HashMap<wgpu::Buffer, Weak<Upload>>>,
 }
@@ -197,13 +197,13 @@ fn buffer_binding(ty: wgpu::BufferBindingType) -> wgpu::BindingType {
     wgpu::BindingType::Buffer { ty, has_dynamic_offset: false, min_binding_size: None }
 }
 
-/// How a binding declared with `access` is bound where the kernel reads storage (`storage_reads`)
-/// or texels: texels become storage reads, and old values are not bound at all (the kernel reads
-/// the buffer it updates).
-fn bound_as(access: Access, storage_reads: bool) -> Option<Access> {
-    match (storage_reads, access) {
-        (true, Access::OldValues) => None,
-        (true, Access::Texels) => Some(Access::Read),
+/// How a binding declared with `access` is bound where the kernel reads `reads`: for storage reads,
+/// texels become storage reads, and old values are not bound at all (the kernel reads the buffer it
+/// updates).
+fn bound_as(access: Access, reads: Reads) -> Option<Access> {
+    match (reads, access) {
+        (Reads::Storage, Access::OldValues) => None,
+        (Reads::Storage, Access::Texels) => Some(Access::Read),
         _ => Some(access),
     }
 }
@@ -221,18 +221,21 @@ fn binding_type(access: Access) -> wgpu::BindingType {
 }
 
 impl Gpu {
-    /// Whether `spec` reads storage where it says texels: an element-wise kernel on an adapter
-    /// that reads storage faster for kernels of its kind.
-    fn reads_storage(&self, spec: &KernelSpec) -> bool {
+    /// How `spec` reads what it declares as texels: storage for an element-wise kernel on an adapter
+    /// that reads storage faster for kernels of its kind, texels otherwise.
+    fn reads(&self, spec: &KernelSpec) -> Reads {
+        if !spec.shader.is_elementwise() {
+            return Reads::Texels;
+        }
         let in_place = spec.storage.contains(&Access::OldValues);
         let choice = match in_place {
-            true => &self.kernels.storage_reads_in_place,
-            false => &self.kernels.storage_reads,
+            true => &self.kernels.in_place_reads,
+            false => &self.kernels.elementwise_reads,
         };
-        spec.shader.elementwise && *choice.get_or_init(|| self.choose_reads(in_place))
+        *choice.get_or_init(|| self.choose_reads(in_place))
     }
 
-    fn choose_reads(&self, in_place: bool) -> bool {
+    fn choose_reads(&self, in_place: bool) -> Reads {
         let default = if self.adapter.device_type == wgpu::DeviceType::Cpu { "texels" } else { "storage" };
         #[cfg(target_arch = "wasm32")]
         let measure = || None;
@@ -242,20 +245,23 @@ impl Gpu {
             true => (&UPDATES, "updates in place (SGD, 784×1536)"),
             false => (&ELEMENTWISE, "elementwise reads (ReLU, 784×1536)"),
         };
-        self.tuning.choose(family, key, default, measure) == "storage"
+        match self.tuning.choose(family, key, default, measure) {
+            "storage" => Reads::Storage,
+            _ => Reads::Texels,
+        }
     }
 
     /// Each way of reading, checked on 100 values and timed on a discriminator layer's weights' worth.
     #[cfg(not(target_arch = "wasm32"))]
     fn measure_reads(&self, in_place: bool) -> Vec<(&'static str, crate::gpu::tune::Timing)> {
-        [("texels", false), ("storage", true)]
+        [("texels", Reads::Texels), ("storage", Reads::Storage)]
             .into_iter()
-            .map(|(name, storage)| {
-                let small = self.reads_probe(in_place, storage, 100);
+            .map(|(name, reads)| {
+                let small = self.reads_probe(in_place, reads, 100);
                 self.run(|r| small.op.record(r));
                 let timing = match small.output.read_blocking(self) {
                     Ok(got) if got == small.want => {
-                        let large = self.reads_probe(in_place, storage, 784 * 1536);
+                        let large = self.reads_probe(in_place, reads, 784 * 1536);
                         self.seconds_per_dispatch(&large.op, 1);
                         Ok(self.seconds_per_dispatch(&large.op, 10))
                     }
@@ -270,7 +276,7 @@ impl Gpu {
     /// A dispatch that reads `n` values (-50, -49, ..., 49, repeated) one way: a ReLU of them, or an
     /// SGD step from them (lr 0.5, gradient 1) for updates in place.
     #[cfg(not(target_arch = "wasm32"))]
-    fn reads_probe(&self, in_place: bool, storage: bool, n: usize) -> ReadsProbe {
+    fn reads_probe(&self, in_place: bool, reads: Reads, n: usize) -> ReadsProbe {
         use crate::gpu::Tensor;
         let values: Vec<f32> = (0..n).map(|i| (i % 100) as f32 - 50.0).collect();
         let x = Tensor::from_slice(self, &[n], &values);
@@ -281,15 +287,15 @@ impl Gpu {
             let hyper = Tensor::from_slice(self, &[1], &[h]);
             let (grad, velocity) = (Tensor::from_slice(self, &[n], &vec![1.0f32; n]), Tensor::<f32>::zeros(self, &[n]));
             let buffers = [hyper.buffer(), x.buffer(), grad.buffer(), velocity.buffer(), x.buffer(), velocity.buffer()];
-            let op = self.dispatch_reading(storage, &sgd::update_spec(), &(n.div_ceil(4) as u32), &buffers, groups);
+            let op = self.dispatch_reading(reads, &sgd::update_spec(), &(n.div_ceil(4) as u32), &buffers, groups);
             let inputs = vec![hyper.buffer().clone(), grad.buffer().clone(), velocity.buffer().clone()];
             ReadsProbe { op, want: values.iter().map(|v| v - 0.5).collect(), output: x, _inputs: inputs }
         } else {
             let y = Tensor::zeros(self, &[n]);
-            let spec = KernelSpec::new(&shaders::ACTIVATION, "forward", &[Access::Texels, Access::ReadWrite])
+            let spec = KernelSpec::new(&crate::shaders::ACTIVATION, "forward", &[Access::Texels, Access::ReadWrite])
                 .with("ACT", crate::ops::activation::Activation::Relu.code() as f64);
             // activation.wgsl's parameters: the number of values, and a slope it does not use here.
-            let op = self.dispatch_reading(storage, &spec, &[n as u32, 0], &[x.buffer(), y.buffer()], groups);
+            let op = self.dispatch_reading(reads, &spec, &[n as u32, 0], &[x.buffer(), y.buffer()], groups);
             let want = values.iter().map(|v| v.max(0.0)).collect();
             ReadsProbe { op, want, output: y, _inputs: vec![x.buffer().clone()] }
         }
@@ -304,12 +310,12 @@ impl Gpu {
         started.elapsed().as_secs_f64() / reps as f64
     }
 
-    fn kernel(&self, spec: &KernelSpec, storage_reads: bool) -> Arc<Kernel> {
-        let key = spec.key(storage_reads);
+    fn kernel(&self, spec: &KernelSpec, reads: Reads) -> Arc<Kernel> {
+        let key = spec.key(reads);
         if let Some(kernel) = self.kernels.kernels.lock().unwrap().get(&key) {
             return kernel.clone();
         }
-        let module_name = spec.module_name(storage_reads);
+        let module_name = spec.module_name(reads);
         let module = self
             .kernels
             .modules
@@ -317,8 +323,7 @@ impl Gpu {
             .unwrap()
             .entry(module_name.clone())
             .or_insert_with(|| {
-                let source = spec.shader.source();
-                let source = if storage_reads { shaders::with_storage_reads(&source) } else { source };
+                let source = spec.shader.source_reading(reads);
                 self.device.create_shader_module(wgpu::ShaderModuleDescriptor {
                     label: Some(&module_name),
                     source: wgpu::ShaderSource::Wgsl(source.into()),
@@ -327,7 +332,7 @@ impl Gpu {
             .clone();
         let mut entries = vec![layout_entry(0, buffer_binding(wgpu::BufferBindingType::Uniform))];
         for (i, access) in spec.storage.iter().enumerate() {
-            if let Some(access) = bound_as(*access, storage_reads) {
+            if let Some(access) = bound_as(*access, reads) {
                 entries.push(layout_entry(i as u32 + 1, binding_type(access)));
             }
         }
@@ -377,13 +382,13 @@ impl Gpu {
         buffers: &[&wgpu::Buffer],
         workgroups: [u32; 3],
     ) -> Dispatch {
-        self.dispatch_reading(self.reads_storage(spec), spec, params, buffers, workgroups)
+        self.dispatch_reading(self.reads(spec), spec, params, buffers, workgroups)
     }
 
-    /// [`Gpu::dispatch`], the texel operands read from storage if `storage_reads`.
+    /// [`Gpu::dispatch`], reading what `spec` declares as texels the way `reads` says.
     fn dispatch_reading<P: bytemuck::Pod>(
         &self,
-        storage_reads: bool,
+        reads: Reads,
         spec: &KernelSpec,
         params: &P,
         buffers: &[&wgpu::Buffer],
@@ -397,7 +402,7 @@ impl Gpu {
             spec.entry,
             spec.storage.len()
         );
-        let kernel = self.kernel(spec, storage_reads);
+        let kernel = self.kernel(spec, reads);
         let uniform = self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
             label: Some(spec.entry),
             contents: bytemuck::bytes_of(params),
@@ -410,7 +415,7 @@ impl Gpu {
             spec.shader.name,
             spec.entry
         );
-        let as_bound: Vec<Option<Access>> = spec.storage.iter().map(|a| bound_as(*a, storage_reads)).collect();
+        let as_bound: Vec<Option<Access>> = spec.storage.iter().map(|a| bound_as(*a, reads)).collect();
         let uploads: Vec<Option<Arc<Upload>>> = buffers
             .iter()
             .zip(&as_bound)

@@ -72,7 +72,7 @@ impl CacheFile {
 pub fn kernels_fingerprint() -> &'static str {
     static FINGERPRINT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     FINGERPRINT.get_or_init(|| {
-        let sources: String = crate::shaders::ALL.iter().map(|shader| shader.source()).collect();
+        let sources: String = crate::shaders::ALL.iter().flat_map(|shader| shader.sources()).collect();
         crate::sha256_hex(sources.as_bytes())[..16].to_string()
     })
 }

@@ -1,4 +1,5 @@
-//! Element-wise activations (`shaders/activation.wgsl`), also fused into matmul's epilogue.
+//! Element-wise activations (`shaders/activation/`: the kernel and its two binding modules), also fused into
+//! matmul's epilogue.
 
 use crate::gpu::{Access, Dispatch, ELEMENTWISE_WORKGROUP, Gpu, KernelSpec, Tensor, grid_1d};
 use crate::shaders;

@@ -1,4 +1,5 @@
-//! Adam with bias correction (`shaders/adam.wgsl`), with PyTorch's semantics.
+//! Adam with bias correction (`shaders/adam/`: the kernel and its two binding modules), with PyTorch's
+//! semantics.
 
 use crate::gpu::{Access, Dispatch, ELEMENTWISE_WORKGROUP, Gpu, KernelSpec, Tensor, grid_1d};
 use crate::shaders;

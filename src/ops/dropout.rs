@@ -1,5 +1,5 @@
-//! Inverted dropout with masks drawn from the counter-based RNG (`shaders/dropout.wgsl`).
-//! Forward and backward are the same kernel: the mask is recomputed, never stored.
+//! Inverted dropout with masks drawn from the counter-based RNG (`shaders/dropout/`: the kernel and its two
+//! binding modules). Forward and backward are the same kernel: the mask is recomputed, never stored.
 
 use crate::gpu::{Access, Dispatch, ELEMENTWISE_WORKGROUP, Gpu, KernelSpec, Tensor, grid_1d};
 use crate::ops::random::{Clock, Stream};

@@ -1,5 +1,5 @@
-//! An exponential moving average of parameters (`shaders/ema.wgsl`): the weights a GAN samples
-//! from when it keeps an average of its generator.
+//! An exponential moving average of parameters (`shaders/ema/`: the kernel and its two binding modules): the
+//! weights a GAN samples from when it keeps an average of its generator.
 
 use crate::gpu::{Access, Dispatch, ELEMENTWISE_WORKGROUP, Gpu, KernelSpec, Tensor, grid_1d};
 use crate::shaders;

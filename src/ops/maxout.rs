@@ -1,4 +1,4 @@
-//! Maxout units over k pieces (`shaders/maxout.wgsl`).
+//! Maxout units over k pieces (`shaders/maxout/`: the kernel and its two binding modules).
 
 use crate::gpu::{Access, Dispatch, ELEMENTWISE_WORKGROUP, Gpu, KernelSpec, Tensor, grid_1d};
 use crate::shaders;

@@ -1,4 +1,4 @@
-//! Column sums (`shaders/reduce.wgsl`): bias gradients.
+//! Column sums (`shaders/reduce/`: the kernel and its two binding modules): bias gradients.
 
 use crate::gpu::{Access, Dispatch, Gpu, KernelSpec, Tensor};
 use crate::shaders;

@@ -1,4 +1,4 @@
-//! SGD with momentum (`shaders/sgd.wgsl`), with PyTorch's semantics.
+//! SGD with momentum (`shaders/sgd/`: the kernel and its two binding modules), with PyTorch's semantics.
 
 use crate::gpu::{Access, Dispatch, ELEMENTWISE_WORKGROUP, Gpu, KernelSpec, Tensor, grid_1d};
 use crate::shaders;

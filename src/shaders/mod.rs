@@ -1,43 +1,83 @@
 //! The WGSL sources. A kernel's source is its own file, preceded by the shared helpers it uses
-//! (WGSL has no includes), and for matmul's register blocks followed by generated code.
+//! (WGSL has no includes), followed for an element-wise kernel by the binding module of its way of
+//! reading ([`Reads`]), and for matmul's register blocks by generated code.
 
 pub mod matmul_block;
 
 use matmul_block::RowFetch;
 
+/// How an element-wise kernel reads its inputs: each way is a binding module of its own beside the
+/// kernel (`1_reads_texels.wgsl`, `2_reads_storage.wgsl`), declaring the inputs and the `*_quad`
+/// functions through which the kernel reads them four values at a time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reads {
+    /// From rgba32float copies of the buffers (`Access::Texels`), which llvmpipe fetches for all
+    /// SIMD lanes at once.
+    Texels,
+    /// From the storage buffers themselves, with no copies (real GPUs).
+    Storage,
+}
+
 /// One shader module: a name for logs and the cache, the files that make up its source, code
-/// generated after them, whether it needs the adapter's subgroup operations, and whether it is an
-/// element-wise kernel whose texel reads may be storage reads instead (see [`with_storage_reads`]).
+/// generated after them, whether it needs the adapter's subgroup operations, and for an element-wise
+/// kernel its two binding modules, texel reads and storage reads (see [`Reads`]).
 #[derive(Debug)]
 pub struct Shader {
     pub name: &'static str,
     parts: &'static [&'static str],
     generated: Option<fn() -> String>,
     pub subgroups: bool,
-    pub elementwise: bool,
+    reads: Option<[&'static str; 2]>,
 }
 
 impl Shader {
     const fn new(name: &'static str, parts: &'static [&'static str]) -> Self {
-        Self { name, parts, generated: None, subgroups: false, elementwise: false }
+        Self { name, parts, generated: None, subgroups: false, reads: None }
     }
 
-    const fn elementwise(name: &'static str, parts: &'static [&'static str]) -> Self {
-        Self { elementwise: true, ..Self::new(name, parts) }
+    const fn elementwise(name: &'static str, parts: &'static [&'static str], reads: [&'static str; 2]) -> Self {
+        Self { reads: Some(reads), ..Self::new(name, parts) }
     }
 
+    /// Whether this is an element-wise kernel, which comes in both ways of [`Reads`].
+    pub fn is_elementwise(&self) -> bool {
+        self.reads.is_some()
+    }
+
+    /// The source as compiled where kernels read texels: an element-wise kernel's texel reads, any
+    /// other kernel as it is.
     pub fn source(&self) -> String {
+        self.source_reading(Reads::Texels)
+    }
+
+    /// The source of an element-wise kernel reading its inputs the way `reads` says (other kernels
+    /// have one source).
+    pub fn source_reading(&self, reads: Reads) -> String {
         let mut source = self.parts.concat();
+        if let Some([texels, storage]) = self.reads {
+            source.push_str(match reads {
+                Reads::Texels => texels,
+                Reads::Storage => storage,
+            });
+        }
         if let Some(generate) = self.generated {
             source.push_str(&generate());
         }
         source
     }
+
+    /// Every source this shader is compiled from: both ways of reading for an element-wise kernel.
+    pub fn sources(&self) -> Vec<String> {
+        match self.reads {
+            Some(_) => vec![self.source_reading(Reads::Texels), self.source_reading(Reads::Storage)],
+            None => vec![self.source()],
+        }
+    }
 }
 
 macro_rules! wgsl {
-    ($file:literal) => {
-        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/shaders/", $file))
+    ($($path:literal),+) => {
+        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/shaders/", $($path),+))
     };
 }
 
@@ -64,7 +104,7 @@ macro_rules! matmul_block {
             parts: MATMUL_BLOCK_PARTS,
             generated: Some(|| matmul_block::source($rows, $cols, $fetch)),
             subgroups: $subgroups,
-            elementwise: false,
+            reads: None,
         };
     };
 }
@@ -79,16 +119,27 @@ matmul_block!(MATMUL_BLOCK_64X16_SUBGROUP, "matmul_block_64x16_subgroup", 64, 16
 /// Matmul variant 3: 64×64 tiles staged in workgroup memory, storage reads.
 pub static MATMUL_TILED: Shader =
     Shader::new("matmul_tiled", &[ACTIVATE, MATMUL_COMMON, READS_STORAGE, wgsl!("matmul/3_tiled.wgsl")]);
-pub static ACTIVATION: Shader = Shader::elementwise("activation", &[INDEX, TEXELS, ACTIVATE, wgsl!("activation.wgsl")]);
-pub static MAXOUT: Shader = Shader::elementwise("maxout", &[INDEX, TEXELS, wgsl!("maxout.wgsl")]);
-pub static DROPOUT: Shader = Shader::elementwise("dropout", &[INDEX, TEXELS, RNG, wgsl!("dropout.wgsl")]);
+/// An element-wise kernel in `shaders/DIR/`: its shared helpers, `DIR/DIR.wgsl`, and the binding
+/// modules `DIR/1_reads_texels.wgsl` and `DIR/2_reads_storage.wgsl`.
+macro_rules! elementwise {
+    ($dir:literal, [$($helper:expr),*]) => {
+        Shader::elementwise(
+            $dir,
+            &[$($helper,)* wgsl!($dir, "/", $dir, ".wgsl")],
+            [wgsl!($dir, "/1_reads_texels.wgsl"), wgsl!($dir, "/2_reads_storage.wgsl")],
+        )
+    };
+}
+pub static ACTIVATION: Shader = elementwise!("activation", [INDEX, TEXELS, ACTIVATE]);
+pub static MAXOUT: Shader = elementwise!("maxout", [INDEX, TEXELS]);
+pub static DROPOUT: Shader = elementwise!("dropout", [INDEX, TEXELS, RNG]);
 pub static BATCHNORM: Shader = Shader::new("batchnorm", &[wgsl!("batchnorm.wgsl")]);
 pub static BCE: Shader = Shader::new("bce", &[wgsl!("bce.wgsl")]);
-pub static REDUCE: Shader = Shader::elementwise("reduce", &[TEXELS, wgsl!("reduce.wgsl")]);
-pub static SGD: Shader = Shader::elementwise("sgd", &[INDEX, TEXELS, wgsl!("sgd.wgsl")]);
-pub static EMA: Shader = Shader::elementwise("ema", &[INDEX, TEXELS, wgsl!("ema.wgsl")]);
+pub static REDUCE: Shader = elementwise!("reduce", [TEXELS]);
+pub static SGD: Shader = elementwise!("sgd", [INDEX, TEXELS]);
+pub static EMA: Shader = elementwise!("ema", [INDEX, TEXELS]);
 pub static SCHEDULE: Shader = Shader::new("schedule", &[wgsl!("schedule.wgsl")]);
-pub static ADAM: Shader = Shader::elementwise("adam", &[INDEX, TEXELS, wgsl!("adam.wgsl")]);
+pub static ADAM: Shader = elementwise!("adam", [INDEX, TEXELS]);
 pub static BATCH: Shader = Shader::new("batch", &[INDEX, wgsl!("batch.wgsl")]);
 pub static SOFTMAX: Shader = Shader::new("softmax", &[wgsl!("softmax.wgsl")]);
 pub static DISTANCE: Shader = Shader::new("distance", &[INDEX, wgsl!("distance.wgsl")]);
@@ -121,70 +172,3 @@ pub static ALL: &[&Shader] = &[
     &SOFTMAX,
     &DISTANCE,
 ];
-
-/// An element-wise kernel's source reading its inputs from storage buffers where it read texel
-/// copies: each binding `var NAME: texture_2d<f32>;` becomes `var<storage, read> NAME:
-/// array<vec4<f32>>;` and each `texel(NAME, INDEX)` becomes `NAME[INDEX]` (the same vec4, element
-/// 4·INDEX onwards). The old values of a buffer updated in place, `NAME_old` beside a `read_write`
-/// binding `NAME` (`Access::OldValues`), are not declared: `texel(NAME_old, INDEX)` reads `NAME[INDEX]`.
-/// The kernels read texels only through `texel` on their own bindings.
-pub fn with_storage_reads(source: &str) -> String {
-    const DECLARATION: &str = ": texture_2d<f32>;";
-    let updated = |name: &str| {
-        let base = name.strip_suffix("_old")?;
-        source.contains(&format!("var<storage, read_write> {base}: ")).then(|| base.to_string())
-    };
-    let mut renamed: Vec<(String, String)> = Vec::new();
-    let mut out = String::with_capacity(source.len());
-    for line in source.split_inclusive('\n') {
-        let Some(at) = line.find(DECLARATION) else {
-            out.push_str(line);
-            continue;
-        };
-        let name_start = line[..at].rfind("var ").expect("a texture binding is declared with var") + "var ".len();
-        let name = &line[name_start..at];
-        match updated(name) {
-            Some(base) => renamed.push((name.to_string(), base)),
-            None => {
-                out.push_str(&line[..name_start - "var ".len()]);
-                out.push_str(&format!("var<storage, read> {name}: array<vec4<f32>>;"));
-                out.push_str(&line[at + DECLARATION.len()..]);
-            }
-        }
-    }
-    let source = out;
-    let mut out = String::with_capacity(source.len());
-    let mut rest = source.as_str();
-    while let Some(at) = rest.find("texel(") {
-        let (before, after) = rest.split_at(at);
-        let call = &after["texel(".len()..];
-        if before.ends_with("fn ") || before.ends_with(|c: char| c.is_alphanumeric() || c == '_') {
-            out.push_str(before);
-            out.push_str("texel(");
-            rest = call;
-            continue;
-        }
-        let comma = call.find(',').expect("texel takes a binding and an index");
-        let mut depth = 0usize;
-        let close = call[comma..]
-            .char_indices()
-            .find(|&(_, c)| {
-                match c {
-                    '(' => depth += 1,
-                    ')' if depth == 0 => return true,
-                    ')' => depth -= 1,
-                    _ => {}
-                }
-                false
-            })
-            .map(|(i, _)| comma + i)
-            .expect("texel's call is closed");
-        let name = call[..comma].trim();
-        let name = renamed.iter().find(|(old, _)| old == name).map_or(name, |(_, base)| base.as_str());
-        out.push_str(before);
-        out.push_str(&format!("{name}[{}]", call[comma + 1..close].trim()));
-        rest = &call[close + 1..];
-    }
-    out.push_str(rest);
-    out
-}

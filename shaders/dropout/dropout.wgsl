@@ -7,7 +7,6 @@ struct Params { n: u32, seed: u32, stream: u32, keep: f32, scale: f32, offset: u
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> clock: array<u32>;
-@group(0) @binding(2) var input: texture_2d<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 
 fn dropped(value: f32, step: u32, i: u32) -> f32 {
@@ -15,15 +14,16 @@ fn dropped(value: f32, step: u32, i: u32) -> f32 {
     return select(0.0, value * p.scale, kept);
 }
 
-// One texel (four values) of the input per invocation, read from a texel copy as in
-// activation.wgsl; the clock is loaded before any branch, where llvmpipe loads it once for all lanes.
+// Four values of the input per invocation, read as in activation.wgsl (`input_quad` comes from
+// 1_reads_texels.wgsl or 2_reads_storage.wgsl); the clock is loaded before any branch, where
+// llvmpipe loads it once for all lanes.
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
     let step = clock[0];
     let t = flat_index(gid, groups);
     let first = t * 4u;
     if first >= p.n { return; }
-    let x = texel(input, t);
+    let x = input_quad(t);
     out[first] = dropped(x.x, step, first);
     if first + 1u < p.n { out[first + 1u] = dropped(x.y, step, first + 1u); }
     if first + 2u < p.n { out[first + 2u] = dropped(x.z, step, first + 2u); }

@@ -2,9 +2,10 @@
 //   m = lerp(m, g, 1 - beta1);  v = beta2 * v + (1 - beta2) * g²;
 //   param -= lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps).
 // The hyper-parameters and the step t live in a GPU buffer; `tick` advances t once per step,
-// before the updates of that step. Four values per invocation, the old values read as texels (or
-// from the updated buffers themselves, where storage reads are chosen) and the hyper-parameters
-// loaded before any branch, as in sgd.wgsl.
+// before the updates of that step. Four values per invocation, the old values read through a
+// binding module beside this file (texel copies, 1_reads_texels.wgsl, or the updated buffers
+// themselves, 2_reads_storage.wgsl) and the hyper-parameters loaded before any branch, as in
+// sgd.wgsl.
 
 struct Hyper { lr: f32, beta1: f32, beta2: f32, eps: f32, weight_decay: f32, step: u32 }
 struct Params { quads: u32 }
@@ -12,10 +13,6 @@ struct Params { quads: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 
 @group(0) @binding(1) var<storage, read> hyper: Hyper;
-@group(0) @binding(2) var param_old: texture_2d<f32>;
-@group(0) @binding(3) var grad: texture_2d<f32>;
-@group(0) @binding(4) var m_old: texture_2d<f32>;
-@group(0) @binding(5) var v_old: texture_2d<f32>;
 @group(0) @binding(6) var<storage, read_write> param: array<vec4<f32>>;
 @group(0) @binding(7) var<storage, read_write> m: array<vec4<f32>>;
 @group(0) @binding(8) var<storage, read_write> v: array<vec4<f32>>;
@@ -28,11 +25,11 @@ fn update(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) gr
     let bias_correction2_sqrt = sqrt(1.0 - pow(h.beta2, t));
     let i = flat_index(gid, groups);
     if i >= p.quads { return; }
-    let w = texel(param_old, i);
-    let g = texel(grad, i) + h.weight_decay * w;
-    let m_prev = texel(m_old, i);
+    let w = old_param_quad(i);
+    let g = grad_quad(i) + h.weight_decay * w;
+    let m_prev = old_m_quad(i);
     let m_new = m_prev + (1.0 - h.beta1) * (g - m_prev);
-    let v_new = h.beta2 * texel(v_old, i) + (1.0 - h.beta2) * g * g;
+    let v_new = h.beta2 * old_v_quad(i) + (1.0 - h.beta2) * g * g;
     m[i] = m_new;
     v[i] = v_new;
     let denom = sqrt(v_new) / bias_correction2_sqrt + h.eps;
