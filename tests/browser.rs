@@ -24,5 +24,13 @@ fn page_matches_native_generation() {
         .expect("the browser test needs node (GAN_WGPU_SKIP_BROWSER_TESTS=1 skips it)");
     let text = String::from_utf8_lossy(&output.stdout).to_string() + &String::from_utf8_lossy(&output.stderr);
     eprintln!("{text}");
+    // The page's start-up and generation times, shown in every `cargo test` log: libtest captures
+    // the print macros, not writes to the stderr handle.
+    let timings: String = text
+        .lines()
+        .filter(|l| l.starts_with("start-up") || l.starts_with("timings"))
+        .map(|l| format!("browser {l}\n"))
+        .collect();
+    std::io::Write::write_all(&mut std::io::stderr(), timings.as_bytes()).expect("stderr");
     assert!(output.status.success(), "the browser test failed:\n{text}");
 }
