@@ -51,6 +51,8 @@ pub struct RunOptions {
 
 /// The checkpoint's record of the training images: SHA-256 of their pixels, in hex.
 const IMAGES_DIGEST: &str = "train_images_sha256";
+/// The checkpoint's record of the kernel variants the run trains with ([`crate::gpu::tune::RunKernels`]).
+const KERNELS: &str = "kernels";
 
 /// Checks a configuration against the data and the device before any GPU work.
 /// `max_buffer_bytes`: the device's limit on a storage buffer, once a device is open.
@@ -112,6 +114,23 @@ struct Scoring {
     latest: Option<Score>,
 }
 
+/// Has `gpu` take the kernels the run in `loaded` trained with; where it cannot (another adapter, a
+/// checkpoint written before they were recorded, a damaged record), says so: the run then goes on
+/// with kernels chosen afresh, and may round differently from an uninterrupted run.
+fn keep_run_kernels(gpu: &Gpu, loaded: &checkpoint::Loaded) {
+    let why_not = match loaded.metadata.get(KERNELS) {
+        None => "the checkpoint does not record the kernels the run used (written by an older version)".to_string(),
+        Some(_) => match loaded.metadata_json(KERNELS) {
+            Ok(run) => match gpu.keep_run_kernels(&run) {
+                Ok(()) => return,
+                Err(why) => why,
+            },
+            Err(e) => e.to_string(),
+        },
+    };
+    eprintln!("note: {why_not}; the kernels are chosen afresh, so the resumed run may round differently");
+}
+
 impl<'a> Trainer<'a> {
     /// Sets up a run on `train` (uploaded once), fresh or resumed from the run directory's checkpoint.
     pub fn new(
@@ -125,6 +144,14 @@ impl<'a> Trainer<'a> {
         let shapes =
             Shapes { pixels, train_count: train.count, loss_slots: options.log_every.max(1), samples: SAMPLES };
         let gan = Gan::new(config, shapes);
+        let resumed = match resume {
+            true => Some(checkpoint::load(&options.out.join(CHECKPOINT))?),
+            false => None,
+        };
+        // Before any dispatch is made: the kernels the run trained with, so that it stays exact.
+        if let Some(loaded) = &resumed {
+            keep_run_kernels(gpu, loaded);
+        }
         let state = GpuState::new(gpu, &gan.graph);
         let images = &train.pixels[..train.count * pixels];
         state.load(gpu, &gan.initial_values(images));
@@ -143,8 +170,8 @@ impl<'a> Trainer<'a> {
             scoring: None,
             images_digest: crate::sha256_hex(&train.pixels[..train.count * pixels]),
         };
-        if resume {
-            trainer.restore()?;
+        if let Some(loaded) = resumed {
+            trainer.restore(loaded)?;
         } else {
             fs::write(trainer.path("losses.csv"), "step,d_loss,g_loss\n").context("cannot write losses.csv")?;
         }
@@ -430,14 +457,14 @@ impl<'a> Trainer<'a> {
             ("config".to_string(), serde_json::to_string(&self.gan.config)?),
             ("step".to_string(), self.step.to_string()),
             (IMAGES_DIGEST.to_string(), self.images_digest.clone()),
+            (KERNELS.to_string(), serde_json::to_string(&self.gpu.run_kernels())?),
         ]);
         checkpoint::save(&self.path(CHECKPOINT), &tensors, metadata)?;
         Ok(())
     }
 
-    /// Continues from the run directory's checkpoint and loss log.
-    fn restore(&mut self) -> anyhow::Result<()> {
-        let loaded = checkpoint::load(&self.path(CHECKPOINT))?;
+    /// Continues from the run directory's checkpoint (`loaded`) and loss log.
+    fn restore(&mut self, loaded: checkpoint::Loaded) -> anyhow::Result<()> {
         let saved: Config = loaded.metadata_json("config")?;
         // An average of G may start at a resumed step; it never feeds back into training.
         let starts_average = saved.ema.is_none() && self.gan.config.ema.is_some();

@@ -158,6 +158,72 @@ fn a_resumed_run_ends_with_the_same_weights() {
     );
 }
 
+/// The checkpoint in `run` with its metadata entry `key` set to `value`, or removed (None).
+fn rewrite_checkpoint_metadata(run: &Path, key: &str, value: Option<&str>) {
+    let path = run.join("checkpoint.safetensors");
+    let loaded = checkpoint::load(&path).unwrap();
+    let mut metadata = loaded.metadata.clone();
+    match value {
+        Some(value) => metadata.insert(key.to_string(), value.to_string()),
+        None => metadata.remove(key),
+    };
+    let tensors: Vec<(String, checkpoint::Stored)> = loaded.tensors.into_iter().collect();
+    checkpoint::save(&path, &tensors, metadata).unwrap();
+}
+
+/// A resumed run trains with the kernels it started with, whatever the cache holds by then: here
+/// the first epoch runs with variants forced (the matmul a tuner would not pick on lavapipe), and
+/// the resumed run, given neither the forcing nor a cache, takes them from the checkpoint and ends
+/// as the straight run does. (On lavapipe every matmul variant rounds alike, so the weights would
+/// agree with other kernels too; the summary line shows which were taken. Where variants round
+/// differently, keeping them is what keeps the resumed run exact.)
+#[test]
+fn a_resumed_run_keeps_its_kernels_when_the_cache_has_changed() {
+    if skip_gpu() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let config = small_config(dir.path());
+    let config = config.to_str().unwrap();
+    let (straight, split) = (dir.path().join("straight"), dir.path().join("split"));
+    let forced = "matmul=simple,elementwise=storage,updates=storage";
+    let run = |args: &[&str], kernels: Option<&str>| {
+        let mut command = command(args);
+        command.args(["--log-every", "3"]).env("GAN_WGPU_TUNE_CACHE", "off");
+        match kernels {
+            Some(kernels) => command.env("GAN_WGPU_KERNELS", kernels),
+            None => command.env_remove("GAN_WGPU_KERNELS"),
+        };
+        ok(command.output().unwrap())
+    };
+    run(&["--config", config, "--epochs", "2", "--out", straight.to_str().unwrap()], Some(forced));
+    run(&["--config", config, "--epochs", "1", "--out", split.to_str().unwrap()], Some(forced));
+    let saved = checkpoint::load(&split.join("checkpoint.safetensors")).unwrap();
+    let recorded: serde_json::Value = serde_json::from_str(&saved.metadata["kernels"]).unwrap();
+    let variants = recorded["variants"].as_object().unwrap();
+    assert!(variants.values().any(|v| v == "simple"), "the checkpoint records no matmul: {recorded}");
+    assert!(variants.values().all(|v| v == "simple" || v == "storage"), "{recorded}");
+    let resumed = run(&["--resume", "--epochs", "2", "--out", split.to_str().unwrap()], None);
+    let stderr = String::from_utf8_lossy(&resumed.stderr);
+    assert!(stderr.contains(&format!("{} as the resumed run chose them", variants.len())), "{stderr}");
+    assert_eq!(tensors(&straight.join("checkpoint.safetensors")), tensors(&split.join("checkpoint.safetensors")));
+
+    // Where the checkpoint cannot say (an older one, another adapter), the kernels are chosen
+    // afresh and the run says so.
+    let (older, elsewhere) = (dir.path().join("older"), dir.path().join("elsewhere"));
+    for out in [&older, &elsewhere] {
+        run(&["--config", config, "--epochs", "1", "--out", out.to_str().unwrap()], Some(forced));
+    }
+    rewrite_checkpoint_metadata(&older, "kernels", None);
+    rewrite_checkpoint_metadata(&elsewhere, "kernels", Some(r#"{"adapter": "a GPU far away", "variants": {}}"#));
+    for (out, why) in [(&older, "does not record the kernels"), (&elsewhere, "another adapter (a GPU far away)")] {
+        let resumed = run(&["--resume", "--epochs", "2", "--out", out.to_str().unwrap()], None);
+        let stderr = String::from_utf8_lossy(&resumed.stderr);
+        assert!(stderr.contains(why) && stderr.contains("chosen afresh"), "{stderr}");
+        assert!(!stderr.contains("as the resumed run chose them"), "{stderr}");
+    }
+}
+
 #[test]
 fn scores_during_training_resume_exactly_and_the_average_is_shipped() {
     if skip_gpu() {

@@ -5,7 +5,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 use crate::gpu::kernel::{KernelCache, Recorder};
-use crate::gpu::tune::{self, Choice, Tuning};
+use crate::gpu::tune::{self, Choice, RunKernels, Tuning};
 
 /// Environment variable that picks an adapter by (case-insensitive) name substring, e.g. `llvmpipe`.
 pub const ADAPTER_ENV: &str = "GAN_WGPU_ADAPTER";
@@ -248,6 +248,26 @@ impl Gpu {
     /// The kernel variants chosen so far on this device, by op and shape.
     pub fn kernel_choices(&self) -> BTreeMap<String, Choice> {
         self.tuning.choices()
+    }
+
+    /// The kernel variants chosen so far, as a training run records them.
+    pub fn run_kernels(&self) -> RunKernels {
+        let variants = self.tuning.choices().into_iter().map(|(key, choice)| (key, choice.variant)).collect();
+        RunKernels { adapter: self.adapter.tune_key(), variants }
+    }
+
+    /// Takes a resumed run's kernel variants for the shapes it met, where it ran on this adapter
+    /// (call before creating any dispatch); elsewhere they are chosen afresh, and the error says why.
+    pub fn keep_run_kernels(&self, run: &RunKernels) -> Result<(), String> {
+        if run.adapter != self.adapter.tune_key() {
+            return Err(format!(
+                "the run chose its kernels on another adapter ({}); they are chosen afresh here ({})",
+                run.adapter,
+                self.adapter.tune_key()
+            ));
+        }
+        self.tuning.keep_run_variants(run.variants.clone());
+        Ok(())
     }
 
     /// One line on the kernel variants chosen so far (see `gpu::tune`).

@@ -1,7 +1,9 @@
 //! Choosing among an op's kernel variants by measurement, per adapter and shape (as Burn's
 //! autotune does): the first time a shape is met, the op times its candidates on it and keeps the
 //! fastest; the choice is cached on disk, keyed by adapter, driver and shape, so later runs measure
-//! nothing and a run on one adapter reproduces bit for bit. `GAN_WGPU_KERNELS` forces a variant.
+//! nothing and a run on one adapter reproduces bit for bit. `GAN_WGPU_KERNELS` forces a variant. A
+//! training run records the kernels it trains with ([`RunKernels`], in its checkpoint), and a resumed
+//! run takes those again on the same adapter, whatever the cache holds by then.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
@@ -35,6 +37,18 @@ pub enum Source {
     Cached,
     /// No measurement possible here (the browser): the variant for the adapter's kind.
     Default,
+    /// The variant the resumed run trained with ([`RunKernels`]).
+    Run,
+}
+
+/// The kernel variants a training run uses, by shape key, and the adapter they were chosen on
+/// ([`crate::gpu::AdapterSummary::tune_key`]): kept in its checkpoint so that a resumed run takes
+/// the same ones, and stays exact, even where the cache was measured again in between (another
+/// build, a lost file, timings that rank two variants the other way).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunKernels {
+    pub adapter: String,
+    pub variants: BTreeMap<String, String>,
 }
 
 /// One choice: the variant for a shape, and each candidate's time in seconds where measured (a
@@ -86,6 +100,8 @@ pub(crate) struct Tuning {
     /// The cache's key for this device: adapter name, backend and driver.
     adapter: String,
     chosen: Mutex<BTreeMap<String, Choice>>,
+    /// A resumed run's variants by shape key, taken before the cache ([`RunKernels`]).
+    run: Mutex<BTreeMap<String, String>>,
     /// Seconds spent measuring (checks included).
     measuring: Mutex<f64>,
     /// Variant checks made on this device, by what they checked (natively; the browser measures nothing).
@@ -164,15 +180,21 @@ impl Tuning {
             cache,
             adapter,
             chosen: Mutex::default(),
+            run: Mutex::default(),
             measuring: Mutex::default(),
             #[cfg(not(target_arch = "wasm32"))]
             checked: Mutex::default(),
         }
     }
 
+    /// Takes `variants` (a resumed run's, by shape key) for the shapes they name, before the cache.
+    pub(crate) fn keep_run_variants(&self, variants: BTreeMap<String, String>) {
+        *self.run.lock().unwrap() = variants;
+    }
+
     /// The variant of `family` for `key` (which starts with the family's name): forced, chosen
-    /// before, cached, or measured now by `measure` (each candidate's time or why it failed; None
-    /// where this platform cannot measure, and `default` is taken).
+    /// before, the resumed run's, cached, or measured now by `measure` (each candidate's time or why
+    /// it failed; None where this platform cannot measure, and `default` is taken).
     pub(crate) fn choose(
         &self,
         family: &Family,
@@ -189,6 +211,18 @@ impl Tuning {
         }
         if let Some(variant) = chosen.get(key).and_then(|c| name(&c.variant)) {
             return variant;
+        }
+        if let Some(recorded) = self.run.lock().unwrap().get(key) {
+            match name(recorded) {
+                Some(variant) => {
+                    let choice = Choice { variant: variant.to_string(), source: Source::Run, seconds: BTreeMap::new() };
+                    chosen.insert(key.to_string(), choice);
+                    return variant;
+                }
+                None => eprintln!(
+                    "warning: the run trained {key} with {recorded:?}, which this build does not have; choosing again"
+                ),
+            }
         }
         // Another process may be measuring the same shapes: one at a time, and the first choice
         // written stays, so that every process on this adapter runs the same kernels.
@@ -274,8 +308,12 @@ impl Tuning {
         }
         let wins: Vec<String> = wins.iter().map(|(v, n)| format!("{v} ×{n}")).collect();
         let cache = self.cache.as_ref().map_or("not cached".to_string(), |p| format!("cache {}", p.display()));
+        let from_run = match count(Source::Run) {
+            0 => String::new(),
+            n => format!("{n} as the resumed run chose them, "),
+        };
         let mut line = format!(
-            "kernels for {} shapes: {} measured in {:.1} s, {} from the cache ({cache}): {}",
+            "kernels for {} shapes: {from_run}{} measured in {:.1} s, {} from the cache ({cache}): {}",
             chosen.len(),
             count(Source::Measured),
             *self.measuring.lock().unwrap(),
