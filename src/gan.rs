@@ -134,14 +134,16 @@ impl Gan {
                 train_step.extend(g_step);
             }
         }
-        // The average follows G after both updates; decay 0 copies the batch-norm statistics.
+        // The average follows G after both updates, as a copy until its first epoch; decay 0 copies
+        // the batch-norm statistics.
         let average = config.ema.map(|decay| {
             let average = Network::new(&mut graph, "G.ema", 3, config.z_dim, &g_specs, config.generator_init);
+            let from_step = (config.ema_from_epoch * (shapes.train_count / config.batch)) as u32;
             for (g, a) in generator.params().iter().zip(average.params()) {
-                train_step.push(Op::Ema { decay, param: g.value, average: a.value });
+                train_step.push(Op::Ema { decay, from_step, param: g.value, average: a.value });
             }
             for (g, a) in generator.buffers().into_iter().zip(average.buffers()) {
-                train_step.push(Op::Ema { decay: 0.0, param: g, average: a });
+                train_step.push(Op::Ema { decay: 0.0, from_step: 0, param: g, average: a });
             }
             average
         });

@@ -94,19 +94,46 @@ fn ema_matches_reference_over_steps_and_decay_zero_copies() {
         let n = 4421;
         let mut average = random_vec(&mut rng, n, -1.0, 1.0);
         let ta = upload(gpu, &[n], &average);
+        let clock = Clock::new(gpu, 0);
         for _ in 0..STEPS {
             let param = random_vec(&mut rng, n, -1.0, 1.0);
             let tp = upload(gpu, &[n], &param);
-            let op = ema::update(gpu, 0.999, &tp, &ta);
+            let op = ema::update(gpu, 0.999, 0, &clock, &tp, &ta);
             gpu.run(|pass| op.record(pass));
             ema::reference::update(0.999, &param, &mut average);
         }
         assert_close("ema average", &download(gpu, &ta), &average, 1e-7, 1e-6);
         let param = random_vec(&mut rng, n, -1.0, 1.0);
         let tp = upload(gpu, &[n], &param);
-        let op = ema::update(gpu, 0.0, &tp, &ta);
+        let op = ema::update(gpu, 0.0, 0, &clock, &tp, &ta);
         gpu.run(|pass| op.record(pass));
         assert_eq!(download(gpu, &ta), param, "decay 0 copies the parameters exactly");
+    }
+}
+
+/// An average that starts at step 3 copies the parameters at steps 0–2 (the clock's), then averages.
+#[test]
+fn an_ema_from_a_later_step_copies_until_then() {
+    for gpu in gpus_both_reads() {
+        let mut rng = rng(15);
+        let n = 1030;
+        let mut average = random_vec(&mut rng, n, -1.0, 1.0);
+        let ta = upload(gpu, &[n], &average);
+        let clock = Clock::new(gpu, 0);
+        for step in 0..STEPS as u32 {
+            let param = random_vec(&mut rng, n, -1.0, 1.0);
+            let tp = upload(gpu, &[n], &param);
+            let ops = [ema::update(gpu, 0.9, 3, &clock, &tp, &ta), clock.advance(gpu)];
+            gpu.run(|pass| ops.iter().for_each(|op| op.record(pass)));
+            ema::reference::update(ema::reference::decay_at(0.9, 3, step), &param, &mut average);
+            let got = download(gpu, &ta);
+            if step < 3 {
+                assert_eq!(got, param, "step {step}: before the first step of the average, a copy");
+            } else {
+                assert_ne!(got, param, "step {step}: averaging");
+                assert_close(&format!("step {step}"), &got, &average, 1e-7, 1e-6);
+            }
+        }
     }
 }
 

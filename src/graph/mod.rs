@@ -178,9 +178,11 @@ pub enum Op {
         lr: f32,
         steps: u32,
     },
-    /// average = decay · average + (1 − decay) · param: a moving average of weights (decay 0 copies).
+    /// average = decay · average + (1 − decay) · param: a moving average of weights, from step
+    /// `from_step` of the clock on; before it, and with decay 0, a copy.
     Ema {
         decay: f32,
+        from_step: u32,
         param: Id,
         average: Id,
     },
