@@ -20,12 +20,13 @@ use crate::shaders::{Reads, Shader};
 /// How element-wise kernels read their inputs: from texel copies (llvmpipe fetches those for all
 /// SIMD lanes at once) or from the storage buffers themselves (no copies: real GPUs). Chosen once per
 /// adapter by timing a ReLU both ways, or forced (`GAN_WGPU_KERNELS=elementwise=storage`).
-pub static ELEMENTWISE: Family = Family { name: "elementwise", variants: &["texels", "storage"] };
+pub static ELEMENTWISE: Family =
+    Family { name: "elementwise", variants: &[Reads::Texels.name(), Reads::Storage.name()] };
 
 /// The same choice for the kernels that update buffers in place (SGD, Adam, the average of G), timed
 /// on an SGD update: reading storage saves them copying the buffers they write ([`Access::OldValues`]),
 /// so they may prefer it where other element-wise kernels do not (lavapipe does).
-pub static UPDATES: Family = Family { name: "updates", variants: &["texels", "storage"] };
+pub static UPDATES: Family = Family { name: "updates", variants: &[Reads::Texels.name(), Reads::Storage.name()] };
 
 /// How a kernel uses a tensor's buffer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -236,7 +237,7 @@ impl Gpu {
     }
 
     fn choose_reads(&self, in_place: bool) -> Reads {
-        let default = if self.adapter.device_type == wgpu::DeviceType::Cpu { "texels" } else { "storage" };
+        let default = if self.adapter.device_type == wgpu::DeviceType::Cpu { Reads::Texels } else { Reads::Storage };
         #[cfg(target_arch = "wasm32")]
         let measure = || None;
         #[cfg(not(target_arch = "wasm32"))]
@@ -245,18 +246,16 @@ impl Gpu {
             true => (&UPDATES, "updates in place (SGD, 784×1536)"),
             false => (&ELEMENTWISE, "elementwise reads (ReLU, 784×1536)"),
         };
-        match self.tuning.choose(family, key, default, measure) {
-            "storage" => Reads::Storage,
-            _ => Reads::Texels,
-        }
+        let chosen = self.tuning.choose(family, key, default.name(), measure);
+        Reads::ALL.into_iter().find(|reads| reads.name() == chosen).unwrap_or(default)
     }
 
     /// Each way of reading, checked on 100 values and timed on a discriminator layer's weights' worth.
     #[cfg(not(target_arch = "wasm32"))]
     fn measure_reads(&self, in_place: bool) -> Vec<(&'static str, crate::gpu::tune::Timing)> {
-        [("texels", Reads::Texels), ("storage", Reads::Storage)]
+        Reads::ALL
             .into_iter()
-            .map(|(name, reads)| {
+            .map(|reads| {
                 let small = self.reads_probe(in_place, reads, 100);
                 self.run(|r| small.op.record(r));
                 let timing = match small.output.read_blocking(self) {
@@ -268,7 +267,7 @@ impl Gpu {
                     Ok(got) => Err(format!("gave {:?}, expected {:?}", &got[48..52], &small.want[48..52])),
                     Err(e) => Err(e.to_string()),
                 };
-                (name, timing)
+                (reads.name(), timing)
             })
             .collect()
     }

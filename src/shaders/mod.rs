@@ -18,6 +18,18 @@ pub enum Reads {
     Storage,
 }
 
+impl Reads {
+    pub const ALL: [Reads; 2] = [Reads::Texels, Reads::Storage];
+
+    /// The name of this way of reading as a kernel variant (`GAN_WGPU_KERNELS`, the tune cache).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Reads::Texels => "texels",
+            Reads::Storage => "storage",
+        }
+    }
+}
+
 /// One shader module: a name for logs and the cache, the files that make up its source, code
 /// generated after them, whether it needs the adapter's subgroup operations, and for an element-wise
 /// kernel its two binding modules, texel reads and storage reads (see [`Reads`]).
@@ -44,12 +56,6 @@ impl Shader {
         self.reads.is_some()
     }
 
-    /// The source as compiled where kernels read texels: an element-wise kernel's texel reads, any
-    /// other kernel as it is.
-    pub fn source(&self) -> String {
-        self.source_reading(Reads::Texels)
-    }
-
     /// The source of an element-wise kernel reading its inputs the way `reads` says (other kernels
     /// have one source).
     pub fn source_reading(&self, reads: Reads) -> String {
@@ -70,7 +76,7 @@ impl Shader {
     pub fn sources(&self) -> Vec<String> {
         match self.reads {
             Some(_) => vec![self.source_reading(Reads::Texels), self.source_reading(Reads::Storage)],
-            None => vec![self.source()],
+            None => vec![self.source_reading(Reads::Texels)],
         }
     }
 }
