@@ -3,15 +3,18 @@
 #
 #   bash benches/versus-pytorch.sh [--runs 3] [--preset seed] [--batch 64] [--steps 30]
 #                                  [--torch-steps 300] [--python python3] [--device cpu]
+#                                  [--bench-binary PATH]
 #
 # Runs `cargo bench --bench train` (our steps, data on the GPU) and ../shared/bench/seed_torch.py
 # (PyTorch, `--maxout paper`: the same work as our `seed` preset) one after the other, --runs times,
 # and prints every figure, the medians and the ratio ours / PyTorch. --python must have torch and
 # numpy (`python3 -m venv v && v/bin/pip install torch numpy`); --device cuda compares on a GPU.
+# --bench-binary runs a training bench built before (benches/gpu-machine.sh --prepare) instead of
+# cargo, on a machine without Rust.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-runs=3 preset=seed batch=64 steps=30 torch_steps=300 python=python3 device=cpu
+runs=3 preset=seed batch=64 steps=30 torch_steps=300 python=python3 device=cpu bench_binary=
 script=../shared/bench/seed_torch.py data=../shared/data/mnist
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -24,6 +27,7 @@ while [ $# -gt 0 ]; do
         --device) device=$2 ;;
         --script) script=$2 ;;
         --data) data=$2 ;;
+        --bench-binary) bench_binary=$2 ;;
         *) echo "unknown option $1 (see the top of $0)" >&2; exit 2 ;;
     esac
     shift 2
@@ -32,10 +36,16 @@ done
 "$python" -c 'import torch, numpy' 2>/dev/null \
     || { echo "$python cannot import torch and numpy; pass --python with a venv that has them" >&2; exit 1; }
 
-cargo bench --bench train --no-run --quiet
+if [ -n "$bench_binary" ]; then
+    [ -x "$bench_binary" ] || { echo "no training bench at $bench_binary (--bench-binary PATH)" >&2; exit 1; }
+    bench() { "$bench_binary" "$@"; }
+else
+    cargo bench --bench train --no-run --quiet
+    bench() { cargo bench --quiet --bench train -- "$@"; }
+fi
 ours=() theirs=()
 for run in $(seq "$runs"); do
-    out=$(cargo bench --quiet --bench train -- --preset "$preset" --batch "$batch" --steps "$steps" --warmup 3)
+    out=$(bench --preset "$preset" --batch "$batch" --steps "$steps" --warmup 3)
     [ "$run" = 1 ] && echo "$out" | sed -n '1,2p'
     ours+=("$(echo "$out" | sed -n 's/^samples\/s: //p')")
     json=$("$python" "$script" --data "$data" --steps "$torch_steps" --maxout paper --batch "$batch" --device "$device")
