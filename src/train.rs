@@ -7,7 +7,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail, ensure};
 use image::GrayImage;
@@ -129,6 +129,12 @@ fn keep_run_kernels(gpu: &Gpu, loaded: &checkpoint::Loaded) {
         },
     };
     eprintln!("note: {why_not}; the kernels are chosen afresh, so the resumed run may round differently");
+}
+
+/// The time the `left` steps should take at the pace of the `done` steps so far (`elapsed`,
+/// scoring included); None before the first or after the last.
+fn time_left(elapsed: Duration, done: u64, left: u64) -> Option<Duration> {
+    (done > 0 && left > 0).then(|| elapsed.mul_f64(left as f64 / done as f64))
 }
 
 impl<'a> Trainer<'a> {
@@ -264,8 +270,11 @@ impl<'a> Trainer<'a> {
             }
             // Where stderr is no terminal (a log file) the bar draws nothing: a line per epoch instead.
             if epoch_done && self.options.progress && bar.is_hidden() {
-                let elapsed = indicatif::HumanDuration(started.0.elapsed());
-                eprintln!("step {}/{total}, {elapsed}: {}", self.step, bar.message());
+                let elapsed = started.0.elapsed();
+                let left = time_left(elapsed, self.step - started.1, total - self.step)
+                    .map(|left| format!(", about {} left", indicatif::HumanDuration(left)))
+                    .unwrap_or_default();
+                eprintln!("step {}/{total}, {}{left}: {}", self.step, indicatif::HumanDuration(elapsed), bar.message());
             }
             if stopping {
                 bar.abandon_with_message("stopped: checkpoint saved");
@@ -546,5 +555,17 @@ impl<'a> Trainer<'a> {
             ("step".to_string(), self.step.to_string()),
         ]);
         Ok((tensors, metadata))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_time_left_is_the_pace_so_far_times_the_steps_left() {
+        assert_eq!(time_left(Duration::from_secs(120), 500, 1500), Some(Duration::from_secs(360)));
+        assert_eq!(time_left(Duration::from_secs(120), 0, 1500), None);
+        assert_eq!(time_left(Duration::from_secs(120), 500, 0), None);
     }
 }

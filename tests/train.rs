@@ -130,6 +130,10 @@ fn a_run_logged_to_a_file_prints_a_line_per_epoch() {
     for line in ["step 4/8", "epoch 1/2", "step 8/8", "epoch 2/2"] {
         assert!(stderr.contains(line), "no {line:?} in:\n{stderr}");
     }
+    // An estimate of the time left after each epoch but the last.
+    let line = |step: &str| stderr.lines().find(|l| l.starts_with(step)).unwrap_or_default().to_string();
+    assert!(line("step 4/8").contains(" left: epoch 1/2"), "no time left after the first epoch:\n{stderr}");
+    assert!(!line("step 8/8").contains(" left"), "time left after the last epoch:\n{stderr}");
 }
 
 fn tensors(path: &Path) -> Vec<(String, Values)> {
