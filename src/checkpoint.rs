@@ -27,12 +27,8 @@ pub struct Stored {
 
 #[derive(Debug, thiserror::Error)]
 pub enum CheckpointError {
-    #[error("cannot read {path}: {source}")]
-    Unreadable {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error("cannot read {path}: {error}")]
+    Unreadable { path: PathBuf, error: std::io::Error },
     #[error("{path} is not a valid safetensors file (truncated or corrupt): {reason}")]
     Corrupt { path: PathBuf, reason: String },
     #[error("{path} has no tensor {name:?}; it was written for another configuration")]
@@ -78,7 +74,7 @@ pub struct Loaded {
 }
 
 pub fn load(path: &Path) -> Result<Loaded, CheckpointError> {
-    let bytes = std::fs::read(path).map_err(|source| CheckpointError::Unreadable { path: path.into(), source })?;
+    let bytes = std::fs::read(path).map_err(|error| CheckpointError::Unreadable { path: path.into(), error })?;
     parse(path, &bytes)
 }
 

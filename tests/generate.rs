@@ -388,4 +388,23 @@ fn the_average_of_generator_files_weighs_them_as_asked_and_refuses_other_archite
         .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr).to_string();
     assert!(!output.status.success() && stderr.contains("one of the files to average"), "{stderr}");
+    // A missing file, and a folder that is not there for the average: each named once, with the
+    // system's reason and nothing about other commands' folders.
+    let missing = dir.path().join("missing.safetensors");
+    let unwritable = dir.path().join("no such folder/average.safetensors");
+    for (out, extra, named) in [(&out, Some(&missing), &missing), (&unwritable, None, &unwritable)] {
+        let output = Command::new(env!("CARGO_BIN_EXE_gan-wgpu"))
+            .env("RUST_BACKTRACE", "0")
+            .args(["average", "--out"])
+            .arg(out)
+            .args(&paths)
+            .args(extra)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+        let name = named.display().to_string();
+        assert!(!output.status.success() && stderr.contains(&name), "{stderr}");
+        assert_eq!(stderr.matches("No such file or directory").count(), 1, "{stderr}");
+        assert!(!stderr.contains("cache"), "{stderr}");
+    }
 }

@@ -403,7 +403,8 @@ fn generate(
     gan_wgpu::grid::samples_grid(&samples, pixels)
         .save(out)
         .with_context(|| format!("cannot write {}", out.display()))?;
-    gan_wgpu::data::write_atomically(npy, &generator::npy(&samples, count, pixels))?;
+    gan_wgpu::data::write_atomically(npy, &generator::npy(&samples, count, pixels))
+        .with_context(|| format!("cannot write {}", npy.display()))?;
     println!(
         "{count} samples ({from}) in {:.0} ms on {}: {} and {}",
         started.elapsed().as_secs_f64() * 1e3,
@@ -514,7 +515,8 @@ fn eval(
     });
     std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
     let json = out.join("eval.json");
-    data::write_atomically(&json, serde_json::to_string_pretty(&report)?.as_bytes())?;
+    data::write_atomically(&json, serde_json::to_string_pretty(&report)?.as_bytes())
+        .with_context(|| format!("cannot write {}", json.display()))?;
     let table = eval::summary(&rows);
     let text = format!(
         "{table}\nClassifier: {:.2}% test accuracy. {} samples ({}); Parzen σ chosen on {} validation \
@@ -530,8 +532,9 @@ fn eval(
         started.elapsed().as_secs_f64(),
         gpu.adapter
     );
-    data::write_atomically(&out.join("eval.md"), text.as_bytes())?;
+    let md = out.join("eval.md");
+    data::write_atomically(&md, text.as_bytes()).with_context(|| format!("cannot write {}", md.display()))?;
     println!("{text}");
-    println!("written: {} and {}", json.display(), out.join("eval.md").display());
+    println!("written: {} and {}", json.display(), md.display());
     Ok(())
 }

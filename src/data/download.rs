@@ -19,7 +19,8 @@ pub fn fetch(mirrors: &[String], file: &FileSpec, dir: &Path, progress: bool) ->
         let url = format!("{}/{}.gz", mirror.trim_end_matches('/'), file.name);
         match fetch_one(&url, file, progress) {
             Ok(bytes) => {
-                write_atomically(&dir.join(&file.name), &bytes)?;
+                let path = dir.join(&file.name);
+                write_atomically(&path, &bytes).map_err(|error| DataError::Unwritable { path, error })?;
                 return Ok(bytes);
             }
             Err(reason) => attempts.push(format!("{url}: {reason}")),
@@ -60,9 +61,8 @@ fn fetch_one(url: &str, file: &FileSpec, progress: bool) -> Result<Vec<u8>, Stri
 }
 
 /// Writes through a temporary file in the same directory, then renames: readers see the old file
-/// or the whole new one, never a part.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), DataError> {
-    let io_error = |source| DataError::Unwritable { path: path.into(), source };
+/// or the whole new one, never a part. The error is the system's; callers name the file.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let tmp = path.with_extension(format!("partial-{}", std::process::id()));
     let result = fs::File::create(&tmp).and_then(|mut f| {
         f.write_all(bytes)?;
@@ -70,10 +70,9 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), DataError> {
     });
     if let Err(e) = result {
         let _ = fs::remove_file(&tmp);
-        return Err(io_error(e));
+        return Err(e);
     }
-    fs::rename(&tmp, path).map_err(|e| {
+    fs::rename(&tmp, path).inspect_err(|_| {
         let _ = fs::remove_file(&tmp);
-        io_error(e)
     })
 }

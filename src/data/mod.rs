@@ -50,18 +50,10 @@ pub const DATA_DIR_ENV: &str = "MNIST_DIR";
 
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
-    #[error("cannot read {path}: {source}")]
-    Unreadable {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("{path} is not a valid gzip file (truncated or corrupt): {source}")]
-    Gzip {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error("cannot read {path}: {error}")]
+    Unreadable { path: PathBuf, error: std::io::Error },
+    #[error("{path} is not a valid gzip file (truncated or corrupt): {error}")]
+    Gzip { path: PathBuf, error: std::io::Error },
     #[error("{path} is not an IDX file of this kind: magic number {found:#010x}, expected {expected:#010x}")]
     BadMagic { path: PathBuf, expected: u32, found: u32 },
     #[error("{path} is truncated or too long: {actual} bytes, its header implies {expected}")]
@@ -77,12 +69,8 @@ pub enum DataError {
          (or {DATA_DIR_ENV}).", attempts.join("\n  ")
     )]
     Download { file: String, attempts: Vec<String> },
-    #[error("cannot write {path}: {source} (is the cache directory writable? --data-dir uses another directory)")]
-    Unwritable {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error("cannot write {path}: {error} (is the cache directory writable? --data-dir uses another directory)")]
+    Unwritable { path: PathBuf, error: std::io::Error },
     #[error("{dataset} is not in {where_} and downloads are off")]
     NotFound { dataset: String, where_: String },
 }
@@ -270,15 +258,15 @@ fn read_file(dir: &Path, name: &str) -> Result<Option<(PathBuf, Vec<u8>)>, DataE
     let gz = dir.join(format!("{name}.gz"));
     let plain = dir.join(name);
     if plain.is_file() {
-        let bytes = fs::read(&plain).map_err(|source| DataError::Unreadable { path: plain.clone(), source })?;
+        let bytes = fs::read(&plain).map_err(|error| DataError::Unreadable { path: plain.clone(), error })?;
         return Ok(Some((plain, bytes)));
     }
     if gz.is_file() {
-        let compressed = fs::read(&gz).map_err(|source| DataError::Unreadable { path: gz.clone(), source })?;
+        let compressed = fs::read(&gz).map_err(|error| DataError::Unreadable { path: gz.clone(), error })?;
         let mut bytes = Vec::new();
         GzDecoder::new(compressed.as_slice())
             .read_to_end(&mut bytes)
-            .map_err(|source| DataError::Gzip { path: gz.clone(), source })?;
+            .map_err(|error| DataError::Gzip { path: gz.clone(), error })?;
         return Ok(Some((gz, bytes)));
     }
     Ok(None)
@@ -361,7 +349,7 @@ pub fn load(spec: &DatasetSpec, options: &LoadOptions) -> Result<Dataset, DataEr
     if !options.download {
         return Err(DataError::NotFound { dataset: spec.name.clone(), where_: cache.display().to_string() });
     }
-    fs::create_dir_all(&cache).map_err(|source| DataError::Unwritable { path: cache.clone(), source })?;
+    fs::create_dir_all(&cache).map_err(|error| DataError::Unwritable { path: cache.clone(), error })?;
     for file in spec.files() {
         match read_file(&cache, &file.name) {
             Ok(Some((path, bytes))) if verified(file, &path, &bytes).is_ok() => continue,

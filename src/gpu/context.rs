@@ -25,12 +25,8 @@ pub enum GpuError {
          Unset {ADAPTER_ENV}, or set it to a part of one of these names."
     )]
     AdapterNotFound { wanted: String, available: String },
-    #[error("the adapter {adapter:?} refused to create a device: {source}")]
-    Device {
-        adapter: String,
-        #[source]
-        source: wgpu::RequestDeviceError,
-    },
+    #[error("the adapter {adapter:?} refused to create a device: {error}")]
+    Device { adapter: String, error: wgpu::RequestDeviceError },
     #[error("reading a buffer back from the GPU failed: {0}")]
     ReadBack(String),
     #[error("{0}")]
@@ -218,7 +214,7 @@ impl Gpu {
         let (device, queue) = adapter
             .request_device(&desc)
             .await
-            .map_err(|source| GpuError::Device { adapter: summary.name.clone(), source })?;
+            .map_err(|error| GpuError::Device { adapter: summary.name.clone(), error })?;
         let tuning = Tuning::new(options.kernels, options.tune_cache, summary.tune_key());
         Ok(Self { device, queue, adapter: summary, subgroups_of_8, kernels: KernelCache::default(), tuning })
     }
