@@ -6,13 +6,13 @@
 #   bash benches/gpu-machine.sh --run DIR [--out OUT] [--python python3] [--runs 3]   # there
 #
 # --prepare builds the release binaries and the two benches, and puts them (stripped, xz-compressed)
-# and the reference PyTorch script into DIR (about 12 MB; MNIST is the checkout's data/mnist). --run, on the GPU machine, prints and
-# keeps in OUT (default: a new folder under /tmp; log.txt and kernels.json): the adapters; the kernel choices of a first
-# default-preset run (`train --limit 2000 --epochs 1`: the autotune's time on a cold tune cache and
-# each candidate's time per product); the training bench for `seed` (batch 64) and the default preset;
-# `bench kernels` for matmul; and `seed` against the reference PyTorch script on the same GPU
-# (`--device cuda`, where python has torch with CUDA), the ratio of the medians. A step that fails
-# is reported and the others still run.
+# and the reference PyTorch script into DIR (about 12 MB; MNIST is the checkout's data/mnist). --run,
+# on the GPU machine, prints and keeps in OUT (default: a new folder under /tmp; log.txt and
+# kernels.json): the adapters; the kernel choices of a first default-preset run (`train --limit 2000
+# --epochs 1`: the autotune's time on an empty tune cache and each candidate's time per product); the
+# training bench for `seed` (batch 64) and the default preset; `bench kernels` for matmul; and `seed`
+# against the reference PyTorch script on the same GPU (`--device cuda`, where python has torch with
+# CUDA), the ratio of the medians. A step that fails is reported and the others still run.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
