@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use safetensors::{Dtype, SafeTensors};
 
 #[cfg(not(target_arch = "wasm32"))]
-use crate::data::write_atomically;
+use crate::write_atomically;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Values {

@@ -403,7 +403,7 @@ fn generate(
     gan_wgpu::grid::samples_grid(&samples, pixels)
         .save(out)
         .with_context(|| format!("cannot write {}", out.display()))?;
-    gan_wgpu::data::write_atomically(npy, &generator::npy(&samples, count, pixels))
+    gan_wgpu::write_atomically(npy, &generator::npy(&samples, count, pixels))
         .with_context(|| format!("cannot write {}", npy.display()))?;
     println!(
         "{count} samples ({from}) in {:.0} ms on {}: {} and {}",
@@ -515,7 +515,7 @@ fn eval(
     });
     std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
     let json = out.join("eval.json");
-    data::write_atomically(&json, serde_json::to_string_pretty(&report)?.as_bytes())
+    gan_wgpu::write_atomically(&json, serde_json::to_string_pretty(&report)?.as_bytes())
         .with_context(|| format!("cannot write {}", json.display()))?;
     let table = eval::summary(&rows);
     let text = format!(
@@ -533,7 +533,7 @@ fn eval(
         gpu.adapter
     );
     let md = out.join("eval.md");
-    data::write_atomically(&md, text.as_bytes()).with_context(|| format!("cannot write {}", md.display()))?;
+    gan_wgpu::write_atomically(&md, text.as_bytes()).with_context(|| format!("cannot write {}", md.display()))?;
     println!("{text}");
     println!("written: {} and {}", json.display(), md.display());
     Ok(())

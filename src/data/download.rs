@@ -1,7 +1,6 @@
 //! Fetching a dataset file from its mirrors: HTTP(S), gunzip, SHA-256 check, atomic write.
 
-use std::fs;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::Path;
 use std::time::Duration;
 
@@ -9,7 +8,7 @@ use flate2::read::GzDecoder;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::{DataError, FileSpec};
-use crate::sha256_hex;
+use crate::{sha256_hex, write_atomically};
 
 /// Downloads `file` (as `<name>.gz`) from the first mirror that serves a valid copy and writes the
 /// decompressed, verified contents to `dir/<name>`. Returns the decompressed bytes.
@@ -58,21 +57,4 @@ fn fetch_one(url: &str, file: &FileSpec, progress: bool) -> Result<Vec<u8>, Stri
         return Err(format!("checksum mismatch: SHA-256 {actual}, expected {}; the file was discarded", file.sha256));
     }
     Ok(bytes)
-}
-
-/// Writes through a temporary file in the same directory, then renames: readers see the old file
-/// or the whole new one, never a part. The error is the system's; callers name the file.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let tmp = path.with_extension(format!("partial-{}", std::process::id()));
-    let result = fs::File::create(&tmp).and_then(|mut f| {
-        f.write_all(bytes)?;
-        f.sync_all()
-    });
-    if let Err(e) = result {
-        let _ = fs::remove_file(&tmp);
-        return Err(e);
-    }
-    fs::rename(&tmp, path).inspect_err(|_| {
-        let _ = fs::remove_file(&tmp);
-    })
 }

@@ -16,8 +16,6 @@ use flate2::read::GzDecoder;
 
 use crate::sha256_hex;
 
-pub use download::write_atomically;
-
 /// The rows of a .npy file: a float32 or float64 array of at least two `what`, each of `width`
 /// values (N×width, or any N×… whose trailing sizes multiply to `width`), in C order.
 pub fn read_npy_rows(path: &Path, width: usize, what: &str) -> anyhow::Result<Vec<f32>> {
