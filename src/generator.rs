@@ -1,9 +1,8 @@
 //! The generator on its own, rebuilt from `generator.safetensors` (or a checkpoint): what the
 //! `generate` command and the browser run.
 
-use std::path::Path;
-
 use std::collections::HashMap;
+use std::path::Path;
 
 use anyhow::{Context, bail, ensure};
 use rand::SeedableRng;
@@ -135,6 +134,26 @@ fn architecture(loaded: &Loaded) -> anyhow::Result<GeneratorArchitecture> {
          its metadata, and names other than PyTorch's)",
         loaded.path.display()
     )
+}
+
+/// The weights file `path` names: the file itself, or in a run's folder the generator it wrote at its
+/// end, else (a run still training) its checkpoint.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn weights_file(path: &Path) -> anyhow::Result<std::path::PathBuf> {
+    if !path.is_dir() {
+        return Ok(path.to_path_buf());
+    }
+    ["generator.safetensors", "checkpoint.safetensors"]
+        .into_iter()
+        .map(|name| path.join(name))
+        .find(|f| f.is_file())
+        .with_context(|| {
+            format!(
+                "{} is a folder without generator.safetensors (a finished run's) or checkpoint.safetensors (a run's \
+                 in progress); name a generator file",
+                path.display()
+            )
+        })
 }
 
 impl Generator {

@@ -125,6 +125,33 @@ fn the_command_writes_a_grid_and_an_npy_array() {
 }
 
 #[test]
+fn a_run_folder_stands_for_its_generator_or_while_it_trains_its_checkpoint() {
+    let run = tempfile::tempdir().unwrap();
+    let message = generator::weights_file(run.path()).unwrap_err().to_string();
+    assert!(
+        message.contains(&run.path().display().to_string()) && message.contains("generator.safetensors"),
+        "{message}"
+    );
+    // A run in progress has only its checkpoint (any file the loader reads stands in for it here).
+    write_generator_from(&run.path().join("checkpoint.safetensors"), 31);
+    assert_eq!(generator::weights_file(run.path()).unwrap(), run.path().join("checkpoint.safetensors"));
+    // A finished run's generator file comes first.
+    write_generator_from(&run.path().join("generator.safetensors"), 32);
+    assert_eq!(generator::weights_file(run.path()).unwrap(), run.path().join("generator.safetensors"));
+    let file = run.path().join("generator.safetensors");
+    assert_eq!(generator::weights_file(&file).unwrap(), file);
+    if gpu().is_none() {
+        return;
+    }
+    let out = tempfile::tempdir().unwrap();
+    let output = generate(run.path(), out.path(), "5");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success() && stdout.contains(&file.display().to_string()), "{stdout}");
+    let want = Generator::load(&file, 12).unwrap().generate_cpu(5);
+    assert_close("samples of the run's folder", &read_npy(&out.path().join("samples.npy"), 16), &want, 1e-5, 1e-5);
+}
+
+#[test]
 fn wrong_and_truncated_files_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("generator.safetensors");

@@ -6,6 +6,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use gan_wgpu::data::{self, DatasetSpec, LoadOptions};
 use gan_wgpu::eval::EvalOptions;
+use gan_wgpu::generator::weights_file;
 
 /// The generator the project ships, relative to the repository root.
 const SHIPPED_GENERATOR: &str = "models/generator.safetensors";
@@ -38,8 +39,9 @@ enum Command {
     },
     /// Generate digits from generator.safetensors (or a checkpoint): a PNG grid and the raw samples.
     Generate {
-        /// generator.safetensors from a run (or its checkpoint.safetensors); default: the generator
-        /// the project ships, models/generator.safetensors.
+        /// generator.safetensors from a run (or its checkpoint.safetensors, or the run's folder: the
+        /// one, or while it trains the other); default: the generator the project ships,
+        /// models/generator.safetensors.
         #[arg(long, default_value = SHIPPED_GENERATOR)]
         weights: PathBuf,
         /// From the checkpoint of a run that keeps an average of G: `average` (what the run samples
@@ -66,7 +68,7 @@ enum Command {
     /// metrics, Fréchet distance and a memorisation check, with reference rows; writes eval.json and
     /// eval.md.
     Eval {
-        /// generator.safetensors from a run (or its checkpoint.safetensors).
+        /// generator.safetensors from a run (or its checkpoint.safetensors, or the run's folder).
         #[arg(long, required_unless_present = "samples")]
         weights: Option<PathBuf>,
         /// From the checkpoint of a run that keeps an average of G: `average` (what the run samples
@@ -117,7 +119,7 @@ enum Command {
     /// training images, never the test set: to choose among epochs or averages without looking at
     /// the test set. The best Parzen estimate is marked, as best.safetensors is chosen.
     Validate {
-        /// Generator files (or checkpoints).
+        /// Generator files (or checkpoints, or runs' folders).
         #[arg(required = true)]
         weights: Vec<PathBuf>,
         /// From the checkpoint of a run that keeps an average of G: `average` or `trained`.
@@ -146,7 +148,7 @@ fn main() -> anyhow::Result<()> {
                 Some(file) => Noise::File(file),
                 None => Noise::Seed { seed, count: count as usize },
             };
-            generate(&weights, from_checkpoint.into(), &noise, &out, &npy)
+            generate(&weights_file(&weights)?, from_checkpoint.into(), &noise, &out, &npy)
         }
         Command::Eval {
             weights,
@@ -163,7 +165,7 @@ fn main() -> anyhow::Result<()> {
             let options =
                 EvalOptions { samples: count as usize, memorisation: memorisation as usize, ..Default::default() };
             let images = match (weights, samples) {
-                (Some(weights), _) => Images::Generator(weights, from_checkpoint.into()),
+                (Some(weights), _) => Images::Generator(weights_file(&weights)?, from_checkpoint.into()),
                 (None, Some(samples)) => Images::File(samples),
                 (None, None) => unreachable!("clap requires --weights or --samples"),
             };
@@ -171,6 +173,7 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Average { files, decay, out } => average(&files, decay, &out),
         Command::Validate { weights, from_checkpoint, held_out, classifier, data_dir } => {
+            let weights = weights.iter().map(|w| weights_file(w)).collect::<anyhow::Result<Vec<_>>>()?;
             validate(&weights, from_checkpoint.into(), held_out as usize, &classifier, data_dir)
         }
     }
@@ -406,7 +409,8 @@ fn generate(
     gan_wgpu::write_atomically(npy, &generator::npy(&samples, count, pixels))
         .with_context(|| format!("cannot write {}", npy.display()))?;
     println!(
-        "{count} samples ({from}) in {:.0} ms on {}: {} and {}",
+        "{count} samples ({from}) of {} in {:.0} ms on {}: {} and {}",
+        weights.display(),
         started.elapsed().as_secs_f64() * 1e3,
         gpu.adapter,
         out.display(),
