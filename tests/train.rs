@@ -136,6 +136,25 @@ fn a_run_logged_to_a_file_prints_a_line_per_epoch() {
     assert!(!line("step 8/8").contains(" left"), "time left after the last epoch:\n{stderr}");
 }
 
+#[test]
+fn resuming_a_finished_run_says_there_is_nothing_left_to_train() {
+    if skip_gpu() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let config = small_config(dir.path());
+    let out = dir.path().join("run");
+    let out = out.to_str().unwrap();
+    ok(train(&["--config", config.to_str().unwrap(), "--epochs", "1", "--out", out]));
+    let generator = tensors(&Path::new(out).join("generator.safetensors"));
+    let stderr = String::from_utf8_lossy(&ok(train(&["--resume", "--out", out])).stderr).to_string();
+    assert!(stderr.contains("nothing left to train") && stderr.contains("--epochs"), "{stderr}");
+    assert_eq!(tensors(&Path::new(out).join("generator.safetensors")), generator, "the generator changed");
+    // A run that goes on says nothing of the kind.
+    let stderr = String::from_utf8_lossy(&ok(train(&["--resume", "--epochs", "2", "--out", out])).stderr).to_string();
+    assert!(!stderr.contains("nothing left to train"), "{stderr}");
+}
+
 fn tensors(path: &Path) -> Vec<(String, Values)> {
     let loaded = checkpoint::load(path).unwrap();
     let mut all: Vec<(String, Values)> = loaded.tensors.into_iter().map(|(k, v)| (k, v.values)).collect();

@@ -227,6 +227,17 @@ fn main() -> anyhow::Result<()> {
     };
     let mut trainer = Trainer::new(&gpu, &config, &dataset.train, options, args.resume)?;
     eprintln!("{}", gpu.kernel_summary());
+    let steps_per_epoch = (dataset.train.count / config.batch) as u64;
+    if trainer.step >= config.epochs as u64 * steps_per_epoch {
+        eprintln!(
+            "note: the run is at step {} (epoch {} of {}): nothing left to train, so its final files are only \
+             written again; give --epochs N, more than {}, to train it further",
+            trainer.step,
+            trainer.step / steps_per_epoch,
+            config.epochs,
+            trainer.step / steps_per_epoch
+        );
+    }
     if let Some(every) = eval_every {
         let classifier = match (config.dataset.as_str(), args.classifier.exists()) {
             ("mnist", true) => Some(Classifier::load(&args.classifier)?),
