@@ -230,14 +230,20 @@ impl<'a> Trainer<'a> {
         self.options.out.join(name)
     }
 
-    fn epoch(&self) -> usize {
+    /// The epochs done (whole ones), which is the 0-based index of the epoch the next step is in.
+    pub fn epoch(&self) -> usize {
         (self.step / self.steps_per_epoch) as usize
+    }
+
+    /// The steps of the whole run, its configured epochs.
+    pub fn total_steps(&self) -> u64 {
+        self.gan.config.epochs as u64 * self.steps_per_epoch
     }
 
     /// Trains to the configured number of epochs (or until stopped). Returns whether it finished.
     pub fn run(&mut self) -> anyhow::Result<bool> {
         let config = self.gan.config.clone();
-        let total = config.epochs as u64 * self.steps_per_epoch;
+        let total = self.total_steps();
         let bar = if self.options.progress { ProgressBar::new(total) } else { ProgressBar::hidden() };
         bar.set_style(
             ProgressStyle::with_template("{bar:30} {pos}/{len} steps, {elapsed} elapsed, ETA {eta} | {msg}")

@@ -227,15 +227,14 @@ fn main() -> anyhow::Result<()> {
     };
     let mut trainer = Trainer::new(&gpu, &config, &dataset.train, options, args.resume)?;
     eprintln!("{}", gpu.kernel_summary());
-    let steps_per_epoch = (dataset.train.count / config.batch) as u64;
-    if trainer.step >= config.epochs as u64 * steps_per_epoch {
+    if trainer.step >= trainer.total_steps() {
         eprintln!(
             "note: the run is at step {} (epoch {} of {}): nothing left to train, so its final files are only \
              written again; give --epochs N, more than {}, to train it further",
             trainer.step,
-            trainer.step / steps_per_epoch,
+            trainer.epoch(),
             config.epochs,
-            trainer.step / steps_per_epoch
+            trainer.epoch()
         );
     }
     if let Some(every) = eval_every {

@@ -75,7 +75,7 @@ impl Shader {
     /// Every source this shader is compiled from: both ways of reading for an element-wise kernel.
     pub fn sources(&self) -> Vec<String> {
         match self.reads {
-            Some(_) => vec![self.source_reading(Reads::Texels), self.source_reading(Reads::Storage)],
+            Some(_) => Reads::ALL.map(|reads| self.source_reading(reads)).to_vec(),
             None => vec![self.source_reading(Reads::Texels)],
         }
     }
