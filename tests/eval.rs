@@ -143,6 +143,21 @@ fn evaluator_reference_rows_order_as_expected() {
         noise.frechet_distance
     );
     assert!(real.classes.classes_covered == 10 && real.classes.kl_from_uniform < 0.15, "{:?}", real.classes);
+    // The summary's table of digit shares: a row per image set, its ten shares in percent, then the
+    // smallest and largest.
+    let table = gan_wgpu::eval::summary(&[real.clone(), noise]);
+    let line = table.lines().filter(|l| l.starts_with("| real |")).nth(1).expect("a digit-shares row for real");
+    let cells: Vec<f64> = line.split('|').map(str::trim).filter_map(|c| c.parse().ok()).collect::<Vec<f64>>();
+    assert_eq!(cells.len(), 10, "{line}");
+    for (cell, share) in cells.iter().zip(&real.classes.shares) {
+        assert!((cell - 100.0 * share).abs() <= 0.05, "{line} against {:?}", real.classes.shares);
+    }
+    let range = line.rsplit('|').nth(1).unwrap().trim();
+    let (fewest, most) = range.split_once('–').expect("fewest–most");
+    let shares = real.classes.shares.iter().map(|s| 100.0 * s);
+    let (low, high) = (shares.clone().fold(f64::INFINITY, f64::min), shares.fold(f64::NEG_INFINITY, f64::max));
+    assert!((fewest.parse::<f64>().unwrap() - low).abs() <= 0.05, "{line}");
+    assert!((most.parse::<f64>().unwrap() - high).abs() <= 0.05, "{line}");
 }
 
 /// A .npy file (format 1.0) with this dtype description, shape and raw little-endian data.

@@ -162,5 +162,23 @@ pub fn summary(rows: &[Row]) -> String {
             r.memorisation_ratio
         ));
     }
+    out.push_str(&digit_shares(rows));
+    out
+}
+
+/// The share of each digit as the classifier predicts it, in percent, with the smallest and largest:
+/// the spread behind the KL column.
+fn digit_shares(rows: &[Row]) -> String {
+    let classes = rows.first().map_or(0, |r| r.classes.shares.len());
+    let digits: String = (0..classes).map(|c| format!(" {c} |")).collect();
+    let mut out =
+        format!("\n| images (% of samples per digit) |{digits} fewest–most |\n|---|{}---|\n", "---|".repeat(classes));
+    for r in rows {
+        let percent: Vec<f64> = r.classes.shares.iter().map(|s| 100.0 * s).collect();
+        let cells: String = percent.iter().map(|p| format!(" {p:.1} |")).collect();
+        let fewest = percent.iter().copied().fold(f64::INFINITY, f64::min);
+        let most = percent.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        out.push_str(&format!("| {} |{cells} {fewest:.1}–{most:.1} |\n", r.name));
+    }
     out
 }
