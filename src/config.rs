@@ -62,6 +62,15 @@ pub struct MomentumRamp {
     pub epochs: usize,
 }
 
+/// From `from_epoch` epochs on, D's learning rate is `discriminator_lr_factor` times what its optimizer
+/// would use (two time-scale updates, Heusel et al. 2017): a D that follows G more closely judges how
+/// often G draws each kind of digit, not only how each looks.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TwoTimeScale {
+    pub from_epoch: usize,
+    pub discriminator_lr_factor: f32,
+}
+
 /// The learning rates over a run (besides SGD's own per-step division, `lr_decay`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -111,6 +120,9 @@ pub struct Config {
     /// How both optimizers' learning rates change over the run.
     #[serde(default)]
     pub lr_schedule: LrSchedule,
+    /// A faster D from some epoch on; none: D's optimizer as configured throughout.
+    #[serde(default)]
+    pub two_time_scale: Option<TwoTimeScale>,
     /// The dataset, by name (mnist, fashion-mnist).
     #[serde(default = "mnist")]
     pub dataset: String,
@@ -178,6 +190,7 @@ impl Config {
             ema_from_epoch: 0,
             validation_images: 0,
             lr_schedule: LrSchedule::Constant,
+            two_time_scale: None,
             dataset: mnist(),
             limit: None,
         };
@@ -308,6 +321,13 @@ mod tests {
         let text = serde_json::to_string(&code).unwrap();
         assert!(text.contains(r#""order":"simultaneous""#) && text.contains(r#""generator_output_bias":"marginals""#));
         assert_eq!(serde_json::from_str::<Config>(&text).unwrap(), code);
+    }
+
+    #[test]
+    fn a_run_configured_before_the_two_time_scale_option_keeps_one_time_scale() {
+        let code = Config::preset("paper-code").unwrap();
+        assert_eq!(read_without(&code, "two_time_scale"), code);
+        assert_eq!(code.two_time_scale, None);
     }
 
     #[test]

@@ -41,6 +41,9 @@ pub struct Optimizer {
 }
 
 impl Optimizer {
+    /// The learning rate's word in the hyper-parameter tensor (first in both layouts).
+    pub const LR_WORD: usize = 0;
+
     pub fn new(graph: &mut Graph, name: &str, config: OptimizerConfig, params: &[Param]) -> Self {
         let (words, states) = match config {
             OptimizerConfig::Sgd { .. } => (size_of::<SgdHyper>() / 4, vec!["velocity"]),

@@ -14,7 +14,7 @@ use image::GrayImage;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::checkpoint::{self, Stored, Values};
-use crate::config::{Config, LrSchedule};
+use crate::config::{Config, LrSchedule, TwoTimeScale};
 use crate::data::Split;
 use crate::eval::quick::{self, QuickEval, Score};
 use crate::gan::{Gan, Shapes, epoch_order};
@@ -24,7 +24,7 @@ use crate::graph::gpu::{GpuProgram, GpuState};
 use crate::graph::{Id, Kind};
 use crate::ops::batch::pack_pixels;
 use crate::ops::sgd::SgdHyper;
-use crate::optim::OptimizerConfig;
+use crate::optim::{Optimizer, OptimizerConfig};
 
 /// Samples in every grid: a 10×10 grid.
 pub const SAMPLES: usize = 100;
@@ -66,6 +66,18 @@ pub fn validate(config: &Config, train_count: usize, max_buffer_bytes: Option<u6
         "lr_schedule {:?} and SGD's lr_decay both set the learning rate; keep one",
         config.lr_schedule
     );
+    if let Some(TwoTimeScale { discriminator_lr_factor: factor, .. }) = config.two_time_scale {
+        ensure!(
+            factor.is_finite() && factor > 0.0,
+            "two_time_scale: discriminator_lr_factor {factor} is not a positive number"
+        );
+        ensure!(
+            config.lr_schedule == LrSchedule::Constant,
+            "two_time_scale and lr_schedule {:?} both set D's learning rate (the schedule recomputes it from \
+             optimizer_d.lr at every step); keep one",
+            config.lr_schedule
+        );
+    }
     ensure!(config.batch <= train_count, "--batch {} is larger than the {train_count} training images", config.batch);
     if let Some(limit) = max_buffer_bytes {
         // The widest activation: D's [real; fake] batch of images.
@@ -256,6 +268,7 @@ impl<'a> Trainer<'a> {
             if self.step.is_multiple_of(self.steps_per_epoch) || self.step == started.1 {
                 self.start_epoch(epoch);
             }
+            self.start_two_time_scale()?;
             self.gpu.run(|pass| self.step_program.record(pass));
             self.step += 1;
             let epoch_done = self.step.is_multiple_of(self.steps_per_epoch);
@@ -310,6 +323,20 @@ impl<'a> Trainer<'a> {
                 self.state.u32(optimizer.hyper).write_at(self.gpu, SgdHyper::MOMENTUM_WORD, &[momentum.to_bits()]);
             }
         }
+    }
+
+    /// Speeds up D's learning rate at the step where the configuration's two time-scale phase starts
+    /// (at that step only: a run resumed after it finds the faster rate in its checkpoint).
+    fn start_two_time_scale(&self) -> anyhow::Result<()> {
+        let Some(phase) = self.gan.config.two_time_scale else { return Ok(()) };
+        if self.step != phase.from_epoch as u64 * self.steps_per_epoch {
+            return Ok(());
+        }
+        let hyper = self.gan.optimizer_d.hyper;
+        let words = pollster::block_on(self.state.read_u32(self.gpu, hyper))?;
+        let lr = f32::from_bits(words[Optimizer::LR_WORD]) * phase.discriminator_lr_factor;
+        self.state.u32(hyper).write_at(self.gpu, Optimizer::LR_WORD, &[lr.to_bits()]);
+        Ok(())
     }
 
     /// Reads the losses of the steps since the last read, and stops on a NaN or infinity.

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use gan_wgpu::checkpoint::{self, Values};
-use gan_wgpu::config::Config;
+use gan_wgpu::config::{Config, LrSchedule, TwoTimeScale};
 use gan_wgpu::generator::Generator;
 use gan_wgpu::nn::LayerSpec;
 
@@ -179,6 +179,69 @@ fn a_resumed_run_ends_with_the_same_weights() {
         std::fs::read_to_string(straight.join("losses.csv")).unwrap(),
         std::fs::read_to_string(split.join("losses.csv")).unwrap()
     );
+}
+
+/// The learning rate in an optimizer's hyper-parameter tensor ("D" or "G") of a run's checkpoint.
+fn learning_rate(run: &Path, network: &str) -> f32 {
+    let name = format!("{network}.optimizer.hyper");
+    match tensors(&run.join("checkpoint.safetensors")).into_iter().find(|(n, _)| *n == name) {
+        Some((_, Values::U32(words))) => f32::from_bits(words[gan_wgpu::optim::Optimizer::LR_WORD]),
+        other => panic!("{name}: {other:?}"),
+    }
+}
+
+#[test]
+fn a_two_time_scale_phase_speeds_up_d_from_its_epoch_once_also_across_a_resume() {
+    if skip_gpu() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let plain = small("paper-code", dir.path());
+    let mut config: Config = serde_json::from_str(&std::fs::read_to_string(&plain).unwrap()).unwrap();
+    config.two_time_scale = Some(TwoTimeScale { from_epoch: 1, discriminator_lr_factor: 2.0 });
+    let faster = dir.path().join("two-time-scale.json");
+    std::fs::write(&faster, serde_json::to_string(&config).unwrap()).unwrap();
+    let [base, straight, split] = ["base", "straight", "split"].map(|name| dir.path().join(name));
+    let (plain, faster) = (plain.to_str().unwrap(), faster.to_str().unwrap());
+    ok(train(&["--config", plain, "--epochs", "2", "--out", base.to_str().unwrap()]));
+    ok(train(&["--config", faster, "--epochs", "2", "--out", straight.to_str().unwrap()]));
+    ok(train(&["--config", faster, "--epochs", "1", "--out", split.to_str().unwrap()]));
+    ok(train(&["--resume", "--epochs", "2", "--out", split.to_str().unwrap()]));
+    // Applied once: a run resumed at the phase's first step ends as the uninterrupted one.
+    assert_eq!(tensors(&straight.join("checkpoint.safetensors")), tensors(&split.join("checkpoint.safetensors")));
+    // D's rate is doubled (SGD divides both alike after every step), G's is untouched.
+    assert_eq!(learning_rate(&straight, "D"), 2.0 * learning_rate(&base, "D"));
+    assert_eq!(learning_rate(&straight, "G"), learning_rate(&base, "G"));
+    // The first epoch (4 steps of 16 of the 64 images) trains as without the phase; the second does not.
+    let losses = |run: &Path| std::fs::read_to_string(run.join("losses.csv")).unwrap();
+    let (before, after) = (losses(&base), losses(&straight));
+    let lines = |text: &str| text.lines().map(str::to_owned).collect::<Vec<_>>();
+    let (before, after) = (lines(&before), lines(&after));
+    assert_eq!((before.len(), after.len()), (9, 9), "a header and 8 steps each");
+    assert_eq!(before[..5], after[..5], "the first epoch");
+    assert_ne!(before[5..], after[5..], "the second epoch");
+}
+
+#[test]
+fn a_two_time_scale_phase_with_a_bad_factor_or_a_learning_rate_schedule_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::preset("paper-code").unwrap();
+    let refusal = |config: &Config, name: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, serde_json::to_string(config).unwrap()).unwrap();
+        let output = train(&["--config", path.to_str().unwrap(), "--out", dir.path().join("run").to_str().unwrap()]);
+        assert!(!output.status.success());
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    config.two_time_scale = Some(TwoTimeScale { from_epoch: 1, discriminator_lr_factor: 0.0 });
+    assert!(refusal(&config, "zero.json").contains("discriminator_lr_factor 0 is not a positive number"));
+    config.two_time_scale = Some(TwoTimeScale { from_epoch: 1, discriminator_lr_factor: 2.0 });
+    for optimizer in [&mut config.optimizer_g, &mut config.optimizer_d] {
+        *optimizer = gan_wgpu::optim::OptimizerConfig::sgd(0.1, 0.5);
+    }
+    config.lr_schedule = LrSchedule::LinearToZero;
+    let error = refusal(&config, "schedule.json");
+    assert!(error.contains("two_time_scale and lr_schedule LinearToZero both set D's learning rate"), "{error}");
 }
 
 /// The checkpoint in `run` with its metadata entry `key` set to `value`, or removed (None).
