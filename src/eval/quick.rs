@@ -43,7 +43,7 @@ impl Score {
     pub fn brief(&self) -> String {
         let mut text = format!("val Parzen {:.1}", self.parzen.mean);
         if let Some(c) = &self.classes {
-            text.push_str(&format!(", IS {:.2}", c.inception_score));
+            text.push_str(&format!(", IS {:.2}, KL {:.3}", c.inception_score, c.kl_from_uniform));
         }
         if let Some(f) = self.frechet_distance {
             text.push_str(&format!(", FD {f:.1}"));
@@ -92,5 +92,23 @@ impl QuickEval {
             None => (None, None),
         };
         Ok(Score { parzen: estimate.test, sigma: estimate.sigma, classes, frechet_distance })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_progress_line_gives_each_figure_it_has() {
+        let parzen = parzen::Estimate { mean: 118.25, stderr: 1.7 };
+        let plain = Score { parzen, sigma: 0.2, classes: None, frechet_distance: None };
+        assert_eq!(plain.brief(), "val Parzen 118.2");
+        let classes = metrics::class_metrics(&[0.9, 0.1, 0.2, 0.8, 0.7, 0.3], 2);
+        let kl = classes.kl_from_uniform;
+        let scored = Score { classes: Some(classes.clone()), frechet_distance: Some(10.43), ..plain };
+        let want = format!("val Parzen 118.2, IS {:.2}, KL {kl:.3}, FD 10.4", classes.inception_score);
+        assert_eq!(scored.brief(), want);
+        assert!(kl > 0.05, "two of three images are one digit: {kl}");
     }
 }
