@@ -63,8 +63,8 @@ pub struct MomentumRamp {
 }
 
 /// From `from_epoch` epochs on, D's learning rate is `discriminator_lr_factor` times what its optimizer
-/// would use (two time-scale updates, Heusel et al. 2017): a D that follows G more closely judges how
-/// often G draws each kind of digit, not only how each looks.
+/// would use (two time-scale updates, Heusel et al. 2017), so that D follows G more closely: meant to
+/// judge how often G draws each kind of digit better (docs/quality.md has the measurements).
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TwoTimeScale {
     pub from_epoch: usize,
