@@ -7,6 +7,7 @@ use crate::config::{Config, LrSchedule, Noise, Order, OutputBias, RealLabels};
 use crate::graph::{Graph, Id, InitialValues, Op};
 use crate::nn::{Apply, Layer, LayerSpec, Network, Pass};
 use crate::ops::activation::Activation;
+use crate::ops::ema::Averaging;
 use crate::optim::Optimizer;
 use crate::rng::RngKey;
 
@@ -139,11 +140,12 @@ impl Gan {
         let average = config.ema.map(|decay| {
             let average = Network::new(&mut graph, "G.ema", 3, config.z_dim, &g_specs, config.generator_init);
             let from_step = (config.ema_from_epoch * (shapes.train_count / config.batch)) as u32;
+            let averaging = Averaging { decay, from_step, weights: config.ema_weights };
             for (g, a) in generator.params().iter().zip(average.params()) {
-                train_step.push(Op::Ema { decay, from_step, param: g.value, average: a.value });
+                train_step.push(Op::Ema { averaging, param: g.value, average: a.value });
             }
             for (g, a) in generator.buffers().into_iter().zip(average.buffers()) {
-                train_step.push(Op::Ema { decay: 0.0, from_step: 0, param: g, average: a });
+                train_step.push(Op::Ema { averaging: Averaging::COPY, param: g, average: a });
             }
             average
         });

@@ -6,7 +6,8 @@ mod common;
 use common::*;
 use gan_wgpu::gpu::Tensor;
 use gan_wgpu::ops::adam::{self, AdamHyper};
-use gan_wgpu::ops::ema;
+use gan_wgpu::config::EmaWeights;
+use gan_wgpu::ops::ema::{self, Averaging};
 use gan_wgpu::ops::random::Clock;
 use gan_wgpu::ops::schedule;
 use gan_wgpu::ops::sgd::{self, SgdHyper};
@@ -98,14 +99,14 @@ fn ema_matches_reference_over_steps_and_decay_zero_copies() {
         for _ in 0..STEPS {
             let param = random_vec(&mut rng, n, -1.0, 1.0);
             let tp = upload(gpu, &[n], &param);
-            let op = ema::update(gpu, 0.999, 0, &clock, &tp, &ta);
+            let op = ema::update(gpu, from_copy(0.999, 0), &clock, &tp, &ta);
             gpu.run(|pass| op.record(pass));
             ema::reference::update(0.999, &param, &mut average);
         }
         assert_close("ema average", &download(gpu, &ta), &average, 1e-7, 1e-6);
         let param = random_vec(&mut rng, n, -1.0, 1.0);
         let tp = upload(gpu, &[n], &param);
-        let op = ema::update(gpu, 0.0, 0, &clock, &tp, &ta);
+        let op = ema::update(gpu, Averaging::COPY, &clock, &tp, &ta);
         gpu.run(|pass| op.record(pass));
         assert_eq!(download(gpu, &ta), param, "decay 0 copies the parameters exactly");
     }
@@ -123,9 +124,9 @@ fn an_ema_from_a_later_step_copies_until_then() {
         for step in 0..STEPS as u32 {
             let param = random_vec(&mut rng, n, -1.0, 1.0);
             let tp = upload(gpu, &[n], &param);
-            let ops = [ema::update(gpu, 0.9, 3, &clock, &tp, &ta), clock.advance(gpu)];
+            let ops = [ema::update(gpu, from_copy(0.9, 3), &clock, &tp, &ta), clock.advance(gpu)];
             gpu.run(|pass| ops.iter().for_each(|op| op.record(pass)));
-            ema::reference::update(ema::reference::decay_at(0.9, 3, step), &param, &mut average);
+            ema::reference::update(ema::reference::decay_at(from_copy(0.9, 3), step), &param, &mut average);
             let got = download(gpu, &ta);
             if step < 3 {
                 assert_eq!(got, param, "step {step}: before the first step of the average, a copy");
@@ -134,6 +135,68 @@ fn an_ema_from_a_later_step_copies_until_then() {
                 assert_close(&format!("step {step}"), &got, &average, 1e-7, 1e-6);
             }
         }
+    }
+}
+
+fn from_copy(decay: f32, from_step: u32) -> Averaging {
+    Averaging { decay, from_step, weights: EmaWeights::FromCopy }
+}
+
+/// A normalised average from step 3 equals Σ decay^age · param / Σ decay^age over the parameters of
+/// steps 3 on, worked out in f64; over 40 steps of decay 0.99 the kernel's 1 − decay^n takes both
+/// of its ways (the series up to n = 9, exp above).
+#[test]
+fn a_normalised_ema_weighs_each_step_by_its_age_alone() {
+    for gpu in gpus_both_reads() {
+        let mut rng = rng(16);
+        let (n, steps, from_step, decay) = (1030, 40u32, 3u32, 0.99f32);
+        let averaging = Averaging { decay, from_step, weights: EmaWeights::Normalised };
+        let ta = upload(gpu, &[n], &random_vec(&mut rng, n, -1.0, 1.0));
+        let clock = Clock::new(gpu, 0);
+        let (mut weighted, mut weights) = (vec![0f64; n], 0f64);
+        for step in 0..steps {
+            let param = random_vec(&mut rng, n, -1.0, 1.0);
+            let tp = upload(gpu, &[n], &param);
+            let ops = [ema::update(gpu, averaging, &clock, &tp, &ta), clock.advance(gpu)];
+            gpu.run(|pass| ops.iter().for_each(|op| op.record(pass)));
+            if step <= from_step {
+                assert_eq!(download(gpu, &ta), param, "step {step}: up to the average's first step, a copy");
+            }
+            if step >= from_step {
+                let age = steps - 1 - step;
+                let weight = (decay as f64).powi(age as i32);
+                weighted.iter_mut().zip(&param).for_each(|(w, &p)| *w += weight * p as f64);
+                weights += weight;
+            }
+        }
+        let want: Vec<f32> = weighted.iter().map(|w| (w / weights) as f32).collect();
+        assert_close("normalised average", &download(gpu, &ta), &want, 1e-6, 1e-5);
+    }
+}
+
+/// Far from its first step (105,000 steps of 0.99998: the default preset's average at its end) the
+/// normalised decay is decay · (1 − decay^n) / (1 − decay^(n+1)) as f64 gives it, on the GPU too.
+#[test]
+fn a_normalised_ema_keeps_its_decay_far_from_its_first_step() {
+    let decay = 0.99998f32;
+    let averaging = Averaging { decay, from_step: 20_000, weights: EmaWeights::Normalised };
+    for n in [0u32, 1, 2, 100, 499, 500, 501, 5_000, 105_000] {
+        let d = decay as f64;
+        let want = d * (1.0 - d.powi(n as i32)) / (1.0 - d.powi(n as i32 + 1));
+        let got = ema::reference::decay_at(averaging, 20_000 + n) as f64;
+        assert!((got - want).abs() <= 1e-5 * want.max(1e-3), "n = {n}: decay {got}, expected {want}");
+    }
+    for gpu in gpus_both_reads() {
+        let mut rng = rng(17);
+        let n = 777;
+        let mut average = random_vec(&mut rng, n, -1.0, 1.0);
+        let param = random_vec(&mut rng, n, -1.0, 1.0);
+        let (ta, tp) = (upload(gpu, &[n], &average), upload(gpu, &[n], &param));
+        let step = 20_000 + 105_000;
+        let op = ema::update(gpu, averaging, &Clock::new(gpu, step), &tp, &ta);
+        gpu.run(|pass| op.record(pass));
+        ema::reference::update(ema::reference::decay_at(averaging, step), &param, &mut average);
+        assert_close("normalised average at step 125,000", &download(gpu, &ta), &average, 1e-7, 1e-6);
     }
 }
 

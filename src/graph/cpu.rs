@@ -231,9 +231,9 @@ impl CpuState {
                 words[0] = schedule::reference::linear_decay(lr, steps, self.u32(CLOCK)[0]).to_bits();
                 self.set_u32(hyper, words);
             }
-            Op::Ema { decay, from_step, param, average } => {
+            Op::Ema { averaging, param, average } => {
                 let mut a = self.f32(average).to_vec();
-                let decay = ema::reference::decay_at(decay, from_step, self.u32(CLOCK)[0]);
+                let decay = ema::reference::decay_at(averaging, self.u32(CLOCK)[0]);
                 ema::reference::update(decay, self.f32(param), &mut a);
                 self.set_f32(average, a);
             }

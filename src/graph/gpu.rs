@@ -160,9 +160,7 @@ impl GpuState {
                 adam::update(gpu, &u(hyper).view(), t(param), t(grad), t(m), t(v))
             }
             Op::LinearLrDecay { hyper, lr, steps } => schedule::linear_decay(gpu, &self.clock(), u(hyper), lr, steps),
-            Op::Ema { decay, from_step, param, average } => {
-                ema::update(gpu, decay, from_step, &self.clock(), t(param), t(average))
-            }
+            Op::Ema { averaging, param, average } => ema::update(gpu, averaging, &self.clock(), t(param), t(average)),
             Op::Advance => self.clock().advance(gpu),
         }
     }

@@ -7,6 +7,7 @@ pub mod cpu;
 pub mod gpu;
 
 use crate::ops::activation::Activation;
+use crate::ops::ema::Averaging;
 use crate::ops::matmul::Layout;
 
 /// A tensor of the graph, by position in [`Graph::tensors`].
@@ -178,11 +179,11 @@ pub enum Op {
         lr: f32,
         steps: u32,
     },
-    /// average = decay · average + (1 − decay) · param: a moving average of weights, from step
-    /// `from_step` of the clock on; before it, and with decay 0, a copy.
+    /// average = decay · average + (1 − decay) · param: a moving average of weights, from the
+    /// averaging's first step of the clock on (its decay normalised where its weights say so);
+    /// before it, and with decay 0, a copy.
     Ema {
-        decay: f32,
-        from_step: u32,
+        averaging: Averaging,
         param: Id,
         average: Id,
     },

@@ -1,6 +1,7 @@
 //! An exponential moving average of parameters (`shaders/ema/`: the kernel and its two binding modules): the
 //! weights a GAN samples from when it keeps an average of its generator.
 
+use crate::config::EmaWeights;
 use crate::gpu::{Access, Dispatch, ELEMENTWISE_WORKGROUP, Gpu, KernelSpec, Tensor, grid_1d};
 use crate::ops::random::Clock;
 use crate::shaders;
@@ -11,17 +12,46 @@ struct Params {
     quads: u32,
     decay: f32,
     from_step: u32,
+    normalised: u32,
+    log_decay: f32,
 }
 
-/// average = decay · average + (1 − decay) · param from step `from_step` of `clock` on; before it, and
-/// with decay 0, a copy of `param`.
-pub fn update(gpu: &Gpu, decay: f32, from_step: u32, clock: &Clock, param: &Tensor, average: &Tensor) -> Dispatch {
+/// The schedule of an average: its decay per step, the step of the clock it starts at (a copy of the
+/// parameters before it), and how it weighs the steps since.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Averaging {
+    pub decay: f32,
+    pub from_step: u32,
+    pub weights: EmaWeights,
+}
+
+impl Averaging {
+    /// A copy at every step (batch-norm statistics).
+    pub const COPY: Averaging = Averaging { decay: 0.0, from_step: 0, weights: EmaWeights::FromCopy };
+
+    fn normalised(&self) -> bool {
+        // With decay 0 every step is a copy either way.
+        self.weights == EmaWeights::Normalised && self.decay > 0.0
+    }
+}
+
+/// average = decay · average + (1 − decay) · param from step `from_step` of `clock` on, the decay
+/// normalised if the weights say so (reference::decay_at); before it, and with decay 0, a copy of
+/// `param`.
+pub fn update(gpu: &Gpu, averaging: Averaging, clock: &Clock, param: &Tensor, average: &Tensor) -> Dispatch {
+    let Averaging { decay, from_step, .. } = averaging;
     assert_eq!(param.len(), average.len(), "ema: param and average differ in size");
     assert!((0.0..1.0).contains(&decay), "ema: decay {decay} is outside [0, 1)");
     const ACCESS: [Access; 4] = [Access::Texels, Access::OldValues, Access::ReadWrite, Access::Read];
     let spec = KernelSpec::new(&shaders::EMA, "update", &ACCESS);
     let quads = param.len().div_ceil(4);
-    let params = Params { quads: quads as u32, decay, from_step };
+    let params = Params {
+        quads: quads as u32,
+        decay,
+        from_step,
+        normalised: averaging.normalised() as u32,
+        log_decay: reference::log_decay(decay),
+    };
     gpu.dispatch(
         &spec,
         &params,
@@ -31,9 +61,34 @@ pub fn update(gpu: &Gpu, decay: f32, from_step: u32, clock: &Clock, param: &Tens
 }
 
 pub mod reference {
-    /// The decay that the update at `step` uses: 0 (a copy) before `from_step`.
-    pub fn decay_at(decay: f32, from_step: u32, step: u32) -> f32 {
-        if step >= from_step { decay } else { 0.0 }
+    use super::Averaging;
+
+    /// ln(decay) as the kernel takes it: computed in f64, so that decay^n keeps its digits near 1.
+    pub fn log_decay(decay: f32) -> f32 {
+        (decay as f64).ln() as f32
+    }
+
+    /// 1 − decay^m as the kernel computes it (ema.wgsl's one_minus_power).
+    fn one_minus_power(log_decay: f32, m: f32) -> f32 {
+        let x = m * log_decay;
+        if x > -0.1 {
+            return -x * (1.0 + x * (1.0 / 2.0 + x * (1.0 / 6.0 + x * (1.0 / 24.0 + x / 120.0))));
+        }
+        1.0 - x.exp()
+    }
+
+    /// The decay that the update at `step` uses: 0 (a copy) before `from_step`; with normalised
+    /// weights, decay · (1 − decay^n) / (1 − decay^(n+1)) at the n-th step after it.
+    pub fn decay_at(averaging: Averaging, step: u32) -> f32 {
+        let Averaging { decay, from_step, .. } = averaging;
+        if step < from_step {
+            return 0.0;
+        }
+        if !averaging.normalised() {
+            return decay;
+        }
+        let (log_decay, n) = (log_decay(decay), (step - from_step) as f32);
+        decay * one_minus_power(log_decay, n) / one_minus_power(log_decay, n + 1.0)
     }
 
     pub fn update(decay: f32, param: &[f32], average: &mut [f32]) {
