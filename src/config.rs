@@ -316,9 +316,17 @@ mod tests {
         };
         assert_eq!(as_paper, paper);
         let averaged = Config::preset("paper-code-ema").unwrap();
-        assert_eq!((averaged.ema, averaged.ema_from_epoch, averaged.ema_weights), (Some(0.99998), 40, EmaWeights::Normalised));
-        let unaveraged =
-            Config { preset: code.preset.clone(), ema: None, ema_from_epoch: 0, ema_weights: EmaWeights::FromCopy, ..averaged };
+        assert_eq!(
+            (averaged.ema, averaged.ema_from_epoch, averaged.ema_weights),
+            (Some(0.99998), 40, EmaWeights::Normalised)
+        );
+        let unaveraged = Config {
+            preset: code.preset.clone(),
+            ema: None,
+            ema_from_epoch: 0,
+            ema_weights: EmaWeights::FromCopy,
+            ..averaged
+        };
         assert_eq!(unaveraged, code);
     }
 

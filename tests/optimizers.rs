@@ -4,9 +4,9 @@
 mod common;
 
 use common::*;
+use gan_wgpu::config::EmaWeights;
 use gan_wgpu::gpu::Tensor;
 use gan_wgpu::ops::adam::{self, AdamHyper};
-use gan_wgpu::config::EmaWeights;
 use gan_wgpu::ops::ema::{self, Averaging};
 use gan_wgpu::ops::random::Clock;
 use gan_wgpu::ops::schedule;
