@@ -136,6 +136,28 @@ fn architecture(loaded: &Loaded) -> anyhow::Result<GeneratorArchitecture> {
     )
 }
 
+/// The metadata of a generator file: what `generate`, `eval` and the browser need to rebuild G.
+pub fn file_metadata(architecture: &GeneratorArchitecture, preset: &str) -> anyhow::Result<HashMap<String, String>> {
+    Ok(HashMap::from([
+        ("format".to_string(), "gan-wgpu generator".to_string()),
+        ("architecture".to_string(), serde_json::to_string(architecture)?),
+        ("preset".to_string(), preset.to_string()),
+    ]))
+}
+
+/// A checkpoint's generator (`which` of them) as the generator file its run would ship, so that
+/// checkpoints and generator files can be averaged together; any other file as it is.
+pub fn as_generator_file(loaded: Loaded, which: FromCheckpoint) -> anyhow::Result<Loaded> {
+    if !loaded.metadata.contains_key("config") {
+        return Ok(loaded);
+    }
+    let architecture = architecture(&loaded)?;
+    let config: Config = loaded.metadata_json("config")?;
+    let tensors = crate::torch::export(&architecture, &project_tensors(&loaded, &architecture, which)?)?;
+    let metadata = file_metadata(&architecture, &config.preset)?;
+    Ok(Loaded { path: loaded.path, tensors: tensors.into_iter().collect(), metadata })
+}
+
 /// The weights file `path` names: the file itself, or in a run's folder the generator it wrote at its
 /// end, else (a run still training) its checkpoint.
 #[cfg(not(target_arch = "wasm32"))]

@@ -581,12 +581,8 @@ impl<'a> Trainer<'a> {
             noise: self.gan.config.noise,
         };
         let tensors = crate::torch::export(&architecture, &tensors)?;
-        let metadata = HashMap::from([
-            ("format".to_string(), "gan-wgpu generator".to_string()),
-            ("architecture".to_string(), serde_json::to_string(&architecture)?),
-            ("preset".to_string(), self.gan.config.preset.clone()),
-            ("step".to_string(), self.step.to_string()),
-        ]);
+        let mut metadata = crate::generator::file_metadata(&architecture, &self.gan.config.preset)?;
+        metadata.insert("step".to_string(), self.step.to_string());
         Ok((tensors, metadata))
     }
 }

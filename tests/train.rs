@@ -361,6 +361,23 @@ fn scores_during_training_resume_exactly_and_the_average_is_shipped() {
             assert_ne!(average, &checkpoint.tensors[name].values, "{name}: the average equals G after 8 steps");
         }
     }
+    // `gan-wgpu average` takes a checkpoint for the generator it ships, alone or beside generator files.
+    let shipped_file = straight.join("generator.safetensors");
+    for files in [
+        vec![straight.join("checkpoint.safetensors")],
+        vec![shipped_file.clone(), straight.join("checkpoint.safetensors")],
+    ] {
+        let out = dir.path().join("averaged.safetensors");
+        let output = Command::new(env!("CARGO_BIN_EXE_gan-wgpu"))
+            .arg("average")
+            .arg("--out")
+            .arg(&out)
+            .args(&files)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        assert_eq!(tensors(&out), tensors(&shipped_file), "the average of {files:?}");
+    }
 }
 
 #[test]

@@ -104,7 +104,8 @@ enum Command {
     /// Average generator files of one architecture, such as G's snapshots from `train
     /// --snapshot-every`, into a generator file for generate, eval and the browser.
     Average {
-        /// The generator files, oldest first.
+        /// The generator files, oldest first; a run's checkpoint stands for the generator the run
+        /// ships (its average of G where it keeps one).
         #[arg(required = true)]
         files: Vec<PathBuf>,
         /// Weigh file i of n by DECAY^(n-1-i), a moving average at the files' spacing (0.95 per
@@ -273,14 +274,22 @@ fn average(files: &[PathBuf], decay: Option<f64>, out: &std::path::Path) -> anyh
         "--out {} is one of the files to average; write the average elsewhere",
         out.display()
     );
-    let loaded = files.iter().map(|f| gan_wgpu::checkpoint::load(f)).collect::<Result<Vec<_>, _>>()?;
+    use gan_wgpu::generator::{FromCheckpoint, as_generator_file};
+    let loaded = files
+        .iter()
+        .map(|f| as_generator_file(gan_wgpu::checkpoint::load(f)?, FromCheckpoint::Average))
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let (tensors, metadata) = gan_wgpu::generator::average(&loaded, decay)?;
     // What is written must load as a generator, as generate and eval will load it.
     let file = (tensors, metadata);
     gan_wgpu::generator::Generator::from_contents(out, &file, 1)?;
     gan_wgpu::checkpoint::save(out, &file.0, file.1)?;
     let weighting = decay.map_or("all alike".to_string(), |d| format!("decay {d} per file, the last weighing most"));
-    println!("averaged {} generator files ({weighting}) into {}", files.len(), out.display());
+    let count = match files.len() {
+        1 => "1 generator file".to_string(),
+        n => format!("{n} generator files"),
+    };
+    println!("averaged {count} ({weighting}) into {}", out.display());
     Ok(())
 }
 
