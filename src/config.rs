@@ -291,6 +291,32 @@ impl Config {
             _ => return None,
         })
     }
+
+    /// The phases of the configuration that start after its last epoch, said as a user would want to
+    /// hear before training (a preset's average or faster D that `--epochs` cut off).
+    pub fn phases_past_the_end(&self) -> Vec<String> {
+        let mut phases = Vec::new();
+        if let Some(decay) = self.ema {
+            let from = self.ema_from_epoch;
+            if from > 0 && from >= self.epochs {
+                phases.push(format!(
+                    "the average of G (decay {decay}) starts after epoch {from} and this run ends at epoch {}: \
+                     it ships G itself",
+                    self.epochs
+                ));
+            }
+        }
+        if let Some(TwoTimeScale { from_epoch, discriminator_lr_factor }) = self.two_time_scale {
+            if from_epoch >= self.epochs {
+                phases.push(format!(
+                    "D's learning rate ×{discriminator_lr_factor} (two_time_scale) starts after epoch {from_epoch} \
+                     and this run ends at epoch {}",
+                    self.epochs
+                ));
+            }
+        }
+        phases
+    }
 }
 
 #[cfg(test)]
@@ -362,6 +388,24 @@ mod tests {
         let code = Config::preset("paper-code").unwrap();
         assert_eq!(read_without(&code, "two_time_scale"), code);
         assert_eq!(code.two_time_scale, None);
+    }
+
+    #[test]
+    fn a_run_too_short_for_its_presets_phases_is_told_so() {
+        let full = Config {
+            epochs: 400,
+            ema_from_epoch: 250,
+            two_time_scale: Some(TwoTimeScale { from_epoch: 250, discriminator_lr_factor: 3.0 }),
+            ..Config::preset("paper-code-ema").unwrap()
+        };
+        assert_eq!(full.phases_past_the_end(), Vec::<String>::new());
+        let short = Config { epochs: 250, ..full.clone() };
+        let phases = short.phases_past_the_end();
+        assert_eq!(phases.len(), 2, "{phases:?}");
+        assert!(phases[0].contains("average of G") && phases[0].contains("250"), "{}", phases[0]);
+        assert!(phases[1].contains("two_time_scale") && phases[1].contains("250"), "{}", phases[1]);
+        assert_eq!(Config { epochs: 251, ..full }.phases_past_the_end(), Vec::<String>::new());
+        assert_eq!(Config::preset("paper-ema").unwrap().phases_past_the_end(), Vec::<String>::new());
     }
 
     #[test]

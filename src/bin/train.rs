@@ -207,6 +207,9 @@ fn main() -> anyhow::Result<()> {
         gpu.adapter,
         out.display()
     );
+    for phase in config.phases_past_the_end() {
+        eprintln!("note: {phase}");
+    }
 
     let stop = Arc::new(AtomicBool::new(false));
     let handler_stop = stop.clone();
