@@ -73,7 +73,7 @@ pub struct Gpu {
     pub queue: wgpu::Queue,
     pub adapter: AdapterSummary,
     /// Subgroups are always 8 invocations (llvmpipe on 256-bit SIMD): matmul then shares its rows
-    /// across a workgroup of 8 with subgroup operations (`shaders/matmul_rows_subgroup.wgsl`).
+    /// across a workgroup of 8 with subgroup operations (`src/shaders/matmul_block.rs` writes them).
     pub(crate) subgroups_of_8: bool,
     pub(crate) kernels: KernelCache,
     pub(crate) tuning: Tuning,
