@@ -62,9 +62,10 @@ pub struct MomentumRamp {
     pub epochs: usize,
 }
 
-/// From `from_epoch` epochs on, D's learning rate is `discriminator_lr_factor` times what its optimizer
-/// would use (two time-scale updates, Heusel et al. 2017), so that D follows G more closely: meant to
-/// judge how often G draws each kind of digit better (docs/quality.md has the measurements).
+/// From `from_epoch` epochs on, D's learning rate is `discriminator_lr_factor` times what it was
+/// (two time-scale updates, Heusel et al. 2017), so that D follows G more closely: meant to judge how
+/// often G draws each kind of digit better (docs/quality.md has the measurements). A later phase
+/// multiplies the rate again.
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TwoTimeScale {
     pub from_epoch: usize,
@@ -136,9 +137,9 @@ pub struct Config {
     /// How both optimizers' learning rates change over the run.
     #[serde(default)]
     pub lr_schedule: LrSchedule,
-    /// A faster D from some epoch on; none: D's optimizer as configured throughout.
-    #[serde(default)]
-    pub two_time_scale: Option<TwoTimeScale>,
+    /// Phases of a faster D, by epoch; none: D's optimizer as configured throughout.
+    #[serde(default, deserialize_with = "one_phase_or_several")]
+    pub two_time_scale: Vec<TwoTimeScale>,
     /// The dataset, by name (mnist, fashion-mnist).
     #[serde(default = "mnist")]
     pub dataset: String,
@@ -149,6 +150,27 @@ pub struct Config {
 
 fn mnist() -> String {
     "mnist".into()
+}
+
+/// `two_time_scale` as a list of phases, or as runs wrote it before it took several: one phase, or
+/// null for none.
+fn one_phase_or_several<'de, D: serde::Deserializer<'de>>(reader: D) -> Result<Vec<TwoTimeScale>, D::Error> {
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum Written {
+        Several(Vec<TwoTimeScale>),
+        One(TwoTimeScale),
+    }
+    let written = <Option<Written> as serde::Deserialize>::deserialize(reader).map_err(|_| {
+        <D::Error as serde::de::Error>::custom(
+            "two_time_scale: expected a phase {\"from_epoch\": E, \"discriminator_lr_factor\": F}, a list of them, or null",
+        )
+    })?;
+    Ok(match written {
+        Some(Written::Several(phases)) => phases,
+        Some(Written::One(phase)) => vec![phase],
+        None => Vec::new(),
+    })
 }
 
 pub const PRESETS: [&str; 8] =
@@ -207,7 +229,7 @@ impl Config {
             ema_weights: EmaWeights::FromCopy,
             validation_images: 0,
             lr_schedule: LrSchedule::Constant,
-            two_time_scale: None,
+            two_time_scale: Vec::new(),
             dataset: mnist(),
             limit: None,
         };
@@ -285,7 +307,7 @@ impl Config {
             "paper-code-ema" => Config {
                 preset: name.into(),
                 epochs: 400,
-                two_time_scale: Some(TwoTimeScale { from_epoch: 250, discriminator_lr_factor: 3.0 }),
+                two_time_scale: vec![TwoTimeScale { from_epoch: 250, discriminator_lr_factor: 3.0 }],
                 ema: Some(0.99998),
                 ema_from_epoch: 250,
                 ema_weights: EmaWeights::Normalised,
@@ -309,7 +331,7 @@ impl Config {
                 ));
             }
         }
-        if let Some(TwoTimeScale { from_epoch, discriminator_lr_factor }) = self.two_time_scale {
+        for &TwoTimeScale { from_epoch, discriminator_lr_factor } in &self.two_time_scale {
             if from_epoch >= self.epochs {
                 phases.push(format!(
                     "D's learning rate ×{discriminator_lr_factor} (two_time_scale) starts after epoch {from_epoch} \
@@ -351,8 +373,8 @@ mod tests {
         let (code, averaged) = (Config::preset("paper-code").unwrap(), Config::preset("paper-code-ema").unwrap());
         let faster_d = TwoTimeScale { from_epoch: 250, discriminator_lr_factor: 3.0 };
         assert_eq!(
-            (averaged.epochs, averaged.two_time_scale, averaged.ema, averaged.ema_from_epoch, averaged.ema_weights),
-            (400, Some(faster_d), Some(0.99998), 250, EmaWeights::Normalised)
+            (&averaged.two_time_scale, averaged.epochs, averaged.ema, averaged.ema_from_epoch, averaged.ema_weights),
+            (&vec![faster_d], 400, Some(0.99998), 250, EmaWeights::Normalised)
         );
         assert_eq!(averaged.ema_from_epoch, faster_d.from_epoch, "the average covers the faster D's epochs alone");
         assert_eq!(
@@ -363,7 +385,7 @@ mod tests {
         let as_code = Config {
             preset: code.preset.clone(),
             epochs: code.epochs,
-            two_time_scale: None,
+            two_time_scale: Vec::new(),
             ema: None,
             ema_from_epoch: 0,
             ema_weights: EmaWeights::FromCopy,
@@ -403,7 +425,23 @@ mod tests {
     fn a_run_configured_before_the_two_time_scale_option_keeps_one_time_scale() {
         let code = Config::preset("paper-code").unwrap();
         assert_eq!(read_without(&code, "two_time_scale"), code);
-        assert_eq!(code.two_time_scale, None);
+        assert_eq!(code.two_time_scale, Vec::new());
+    }
+
+    #[test]
+    fn a_run_configured_with_one_two_time_scale_phase_reads_as_a_list_of_one() {
+        let phase = TwoTimeScale { from_epoch: 250, discriminator_lr_factor: 3.0 };
+        let with = |written: serde_json::Value| {
+            let mut config = serde_json::to_value(Config::preset("paper-code").unwrap()).unwrap();
+            config["two_time_scale"] = written;
+            serde_json::from_value::<Config>(config)
+        };
+        let one = serde_json::json!({"from_epoch": 250, "discriminator_lr_factor": 3.0});
+        assert_eq!(with(one.clone()).unwrap().two_time_scale, vec![phase]);
+        assert_eq!(with(serde_json::json!([one])).unwrap().two_time_scale, vec![phase]);
+        assert_eq!(with(serde_json::Value::Null).unwrap().two_time_scale, Vec::new());
+        let error = with(serde_json::json!({"from_epoch": 250})).unwrap_err().to_string();
+        assert!(error.contains("two_time_scale: expected a phase"), "{error}");
     }
 
     #[test]
@@ -411,16 +449,23 @@ mod tests {
         let full = Config {
             epochs: 400,
             ema_from_epoch: 250,
-            two_time_scale: Some(TwoTimeScale { from_epoch: 250, discriminator_lr_factor: 3.0 }),
+            two_time_scale: vec![
+                TwoTimeScale { from_epoch: 250, discriminator_lr_factor: 3.0 },
+                TwoTimeScale { from_epoch: 350, discriminator_lr_factor: 1.5 },
+            ],
             ..Config::preset("paper-code-ema").unwrap()
         };
         assert_eq!(full.phases_past_the_end(), Vec::<String>::new());
         let short = Config { epochs: 250, ..full.clone() };
         let phases = short.phases_past_the_end();
-        assert_eq!(phases.len(), 2, "{phases:?}");
+        assert_eq!(phases.len(), 3, "{phases:?}");
         assert!(phases[0].contains("average of G") && phases[0].contains("250"), "{}", phases[0]);
-        assert!(phases[1].contains("two_time_scale") && phases[1].contains("250"), "{}", phases[1]);
-        assert_eq!(Config { epochs: 251, ..full }.phases_past_the_end(), Vec::<String>::new());
+        assert!(phases[1].contains("two_time_scale") && phases[1].contains("×3 ") && phases[1].contains("250"));
+        assert!(phases[2].contains("two_time_scale") && phases[2].contains("×1.5") && phases[2].contains("350"));
+        let phases = Config { epochs: 300, ..full.clone() }.phases_past_the_end();
+        assert_eq!(phases.len(), 1, "{phases:?}");
+        assert!(phases[0].contains("350"), "{}", phases[0]);
+        assert_eq!(Config { epochs: 351, ..full }.phases_past_the_end(), Vec::<String>::new());
         assert_eq!(Config::preset("paper-ema").unwrap().phases_past_the_end(), Vec::<String>::new());
     }
 

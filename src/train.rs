@@ -66,11 +66,18 @@ pub fn validate(config: &Config, train_count: usize, max_buffer_bytes: Option<u6
         "lr_schedule {:?} and SGD's lr_decay both set the learning rate; keep one",
         config.lr_schedule
     );
-    if let Some(TwoTimeScale { discriminator_lr_factor: factor, .. }) = config.two_time_scale {
+    for &TwoTimeScale { discriminator_lr_factor: factor, .. } in &config.two_time_scale {
         ensure!(
             factor.is_finite() && factor > 0.0,
             "two_time_scale: discriminator_lr_factor {factor} is not a positive number"
         );
+    }
+    let starts: Vec<usize> = config.two_time_scale.iter().map(|phase| phase.from_epoch).collect();
+    ensure!(
+        starts.windows(2).all(|pair| pair[0] < pair[1]),
+        "two_time_scale: the phases start at epochs {starts:?}; list them in order, one per epoch"
+    );
+    if !config.two_time_scale.is_empty() {
         ensure!(
             config.lr_schedule == LrSchedule::Constant,
             "two_time_scale and lr_schedule {:?} both set D's learning rate (the schedule recomputes it from \
@@ -325,13 +332,12 @@ impl<'a> Trainer<'a> {
         }
     }
 
-    /// Speeds up D's learning rate at the step where the configuration's two time-scale phase starts
-    /// (at that step only: a run resumed after it finds the faster rate in its checkpoint).
+    /// Speeds up D's learning rate at the step where one of the configuration's two time-scale phases
+    /// starts (at that step only: a run resumed after it finds the faster rate in its checkpoint).
     fn start_two_time_scale(&self) -> anyhow::Result<()> {
-        let Some(phase) = self.gan.config.two_time_scale else { return Ok(()) };
-        if self.step != phase.from_epoch as u64 * self.steps_per_epoch {
-            return Ok(());
-        }
+        let starting =
+            self.gan.config.two_time_scale.iter().find(|p| self.step == p.from_epoch as u64 * self.steps_per_epoch);
+        let Some(phase) = starting else { return Ok(()) };
         let hyper = self.gan.optimizer_d.hyper;
         let words = pollster::block_on(self.state.read_u32(self.gpu, hyper))?;
         let lr = f32::from_bits(words[Optimizer::LR_WORD]) * phase.discriminator_lr_factor;

@@ -191,35 +191,40 @@ fn learning_rate(run: &Path, network: &str) -> f32 {
 }
 
 #[test]
-fn a_two_time_scale_phase_speeds_up_d_from_its_epoch_once_also_across_a_resume() {
+fn two_time_scale_phases_speed_up_d_from_their_epochs_once_each_also_across_a_resume() {
     if skip_gpu() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
     let plain = small("paper-code", dir.path());
     let mut config: Config = serde_json::from_str(&std::fs::read_to_string(&plain).unwrap()).unwrap();
-    config.two_time_scale = Some(TwoTimeScale { from_epoch: 1, discriminator_lr_factor: 2.0 });
+    config.two_time_scale = vec![
+        TwoTimeScale { from_epoch: 1, discriminator_lr_factor: 2.0 },
+        TwoTimeScale { from_epoch: 2, discriminator_lr_factor: 2.0 },
+    ];
     let faster = dir.path().join("two-time-scale.json");
     std::fs::write(&faster, serde_json::to_string(&config).unwrap()).unwrap();
     let [base, straight, split] = ["base", "straight", "split"].map(|name| dir.path().join(name));
     let (plain, faster) = (plain.to_str().unwrap(), faster.to_str().unwrap());
-    ok(train(&["--config", plain, "--epochs", "2", "--out", base.to_str().unwrap()]));
-    ok(train(&["--config", faster, "--epochs", "2", "--out", straight.to_str().unwrap()]));
-    ok(train(&["--config", faster, "--epochs", "1", "--out", split.to_str().unwrap()]));
-    ok(train(&["--resume", "--epochs", "2", "--out", split.to_str().unwrap()]));
-    // Applied once: a run resumed at the phase's first step ends as the uninterrupted one.
+    ok(train(&["--config", plain, "--epochs", "3", "--out", base.to_str().unwrap()]));
+    ok(train(&["--config", faster, "--epochs", "3", "--out", straight.to_str().unwrap()]));
+    ok(train(&["--config", faster, "--epochs", "2", "--out", split.to_str().unwrap()]));
+    ok(train(&["--resume", "--epochs", "3", "--out", split.to_str().unwrap()]));
+    // Each applied once: a run resumed at the second phase's first step ends as the uninterrupted one.
     assert_eq!(tensors(&straight.join("checkpoint.safetensors")), tensors(&split.join("checkpoint.safetensors")));
-    // D's rate is doubled (SGD divides both alike after every step), G's is untouched.
-    assert_eq!(learning_rate(&straight, "D"), 2.0 * learning_rate(&base, "D"));
+    // D's rate is doubled, then doubled again (powers of two, so that SGD's division after every step
+    // keeps the ratio exact); G's is untouched.
+    assert_eq!(learning_rate(&straight, "D"), 4.0 * learning_rate(&base, "D"));
     assert_eq!(learning_rate(&straight, "G"), learning_rate(&base, "G"));
-    // The first epoch (4 steps of 16 of the 64 images) trains as without the phase; the second does not.
+    // The first epoch (4 steps of 16 of the 64 images) trains as without the phases; the later ones do not.
     let losses = |run: &Path| std::fs::read_to_string(run.join("losses.csv")).unwrap();
     let (before, after) = (losses(&base), losses(&straight));
     let lines = |text: &str| text.lines().map(str::to_owned).collect::<Vec<_>>();
     let (before, after) = (lines(&before), lines(&after));
-    assert_eq!((before.len(), after.len()), (9, 9), "a header and 8 steps each");
+    assert_eq!((before.len(), after.len()), (13, 13), "a header and 12 steps each");
     assert_eq!(before[..5], after[..5], "the first epoch");
-    assert_ne!(before[5..], after[5..], "the second epoch");
+    assert_ne!(before[5..9], after[5..9], "the second epoch");
+    assert_ne!(before[9..], after[9..], "the third epoch");
 }
 
 #[test]
@@ -233,9 +238,13 @@ fn a_two_time_scale_phase_with_a_bad_factor_or_a_learning_rate_schedule_is_refus
         assert!(!output.status.success());
         String::from_utf8_lossy(&output.stderr).into_owned()
     };
-    config.two_time_scale = Some(TwoTimeScale { from_epoch: 1, discriminator_lr_factor: 0.0 });
+    let phase = |from_epoch, discriminator_lr_factor| TwoTimeScale { from_epoch, discriminator_lr_factor };
+    config.two_time_scale = vec![phase(1, 2.0), phase(2, 0.0)];
     assert!(refusal(&config, "zero.json").contains("discriminator_lr_factor 0 is not a positive number"));
-    config.two_time_scale = Some(TwoTimeScale { from_epoch: 1, discriminator_lr_factor: 2.0 });
+    config.two_time_scale = vec![phase(2, 2.0), phase(1, 2.0)];
+    let error = refusal(&config, "unordered.json");
+    assert!(error.contains("the phases start at epochs [2, 1]; list them in order, one per epoch"), "{error}");
+    config.two_time_scale = vec![phase(1, 2.0)];
     for optimizer in [&mut config.optimizer_g, &mut config.optimizer_d] {
         *optimizer = gan_wgpu::optim::OptimizerConfig::sgd(0.1, 0.5);
     }
