@@ -228,7 +228,7 @@ fn two_time_scale_phases_speed_up_d_from_their_epochs_once_each_also_across_a_re
 }
 
 #[test]
-fn a_two_time_scale_phase_with_a_bad_factor_or_a_learning_rate_schedule_is_refused() {
+fn two_time_scale_phases_with_a_bad_factor_out_of_order_or_beside_a_learning_rate_schedule_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let mut config = Config::preset("paper-code").unwrap();
     let refusal = |config: &Config, name: &str| {
