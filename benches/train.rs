@@ -1,7 +1,8 @@
 //! Training throughput: `cargo bench --bench train -- [--preset seed] [--steps 30] [--warmup 3] [--profile]`.
 //! Runs real training steps (MNIST on the GPU, as `train` does) and prints samples/s, ms per step,
 //! the adapter, and where the time goes: recording and submitting on the host, and waiting for the GPU.
-//! `--profile` then times each operation of the step alone and prints the table, slowest kinds first.
+//! `--profile` then times each dispatch of the step alone (an operation, or two that one kernel
+//! does) and prints the table, slowest kinds first.
 
 use std::time::{Duration, Instant};
 
@@ -111,20 +112,24 @@ fn label(graph: &Graph, op: &Op) -> (String, String) {
     (kind, output.unwrap_or_default())
 }
 
-/// Each operation of the step recorded alone, `REPS` times in one submission: ms per call.
+/// Each dispatch of the step (an operation, or two that one kernel does) recorded alone, `REPS`
+/// times in one submission: ms per call.
 fn profile(gpu: &Gpu, graph: &Graph, ops: &[Op], program: &GpuProgram) {
     const REPS: usize = 10;
     let mut rows = Vec::new();
-    for (index, op) in ops.iter().enumerate() {
+    for index in 0..program.len() {
         gpu.run(|pass| program.record_one(pass, index, 1));
         gpu.wait();
         let t = Instant::now();
         gpu.run(|pass| program.record_one(pass, index, REPS));
         gpu.wait();
-        rows.push((label(graph, op), t.elapsed().as_secs_f64() * 1e3 / REPS as f64));
+        let labels: Vec<(String, String)> = ops[program.ops_of(index)].iter().map(|op| label(graph, op)).collect();
+        let kind = labels.iter().map(|(kind, _)| kind.as_str()).collect::<Vec<_>>().join("+");
+        let output = labels.last().map(|(_, output)| output.clone()).unwrap_or_default();
+        rows.push(((kind, output), t.elapsed().as_secs_f64() * 1e3 / REPS as f64));
     }
     let total: f64 = rows.iter().map(|(_, ms)| ms).sum();
-    println!("\nprofile: each operation alone, {REPS} calls; sum {total:.1} ms per step");
+    println!("\nprofile: each dispatch alone, {REPS} calls; sum {total:.1} ms per step");
     for ((kind, output), ms) in &rows {
         println!("{ms:8.2} ms  {kind:<22} {output}");
     }

@@ -9,7 +9,7 @@ use gan_wgpu::gan::{Gan, Shapes, epoch_order, marginal_log_odds};
 use gan_wgpu::gpu::{Gpu, GpuOptions};
 use gan_wgpu::graph::cpu::CpuState;
 use gan_wgpu::graph::gpu::GpuState;
-use gan_wgpu::graph::{Id, InitialValues, Op};
+use gan_wgpu::graph::{Id, InitialValues, Kind, Op};
 use gan_wgpu::nn::{Layer, LayerSpec, Network};
 use gan_wgpu::ops::batch::pack_pixels;
 use gan_wgpu::optim::OptimizerConfig;
@@ -155,7 +155,52 @@ fn every_preset_steps_alike_with_the_kernels_for_real_gpus() {
         check_preset_on(&gpu, &shrunk(name));
     }
     let variants: std::collections::BTreeSet<String> = gpu.kernel_choices().into_values().map(|c| c.variant).collect();
-    assert_eq!(variants, ["storage", "tiled-64x64"].map(String::from).into(), "other kernels ran");
+    assert_eq!(variants, ["fused", "storage", "tiled-64x64"].map(String::from).into(), "other kernels ran");
+}
+
+/// Maxout and the dropout of its units run as one kernel each way where the device fuses them (the
+/// default): the default preset's steps leave every tensor bit for bit as the two kernels apart do,
+/// with 8 dispatches fewer a step (D's two maxout layers followed by dropout, in its two passes,
+/// forward and backward). Both devices take the same forced kernels otherwise, so that nothing but
+/// the fusion differs.
+#[test]
+fn a_step_with_maxout_and_dropout_in_one_kernel_equals_the_step_with_them_apart() {
+    if gpu().is_none() {
+        return;
+    }
+    let shapes = Shapes { pixels: 16, train_count: 30, loss_slots: 8, samples: 4 };
+    let gan = Gan::new(&shrunk("paper-code-ema"), shapes);
+    let values = random_start(&gan, &mut rng(17));
+    let run = |fusion: &'static str| {
+        let kernels =
+            [("maxout-dropout", fusion), ("matmul", "block-16x16"), ("elementwise", "texels"), ("updates", "storage")];
+        let options =
+            GpuOptions { kernels: kernels.into_iter().collect(), tune_cache: None, ..GpuOptions::from_env().unwrap() };
+        let gpu = Gpu::open_blocking(options).expect("a second device");
+        let state = GpuState::new(&gpu, &gan.graph);
+        state.load(&gpu, &values);
+        let step = state.program(&gpu, &gan.train_step);
+        for _ in 0..STEPS {
+            gpu.run(|pass| step.record(pass));
+        }
+        let bits: Vec<Vec<u32>> = (0..gan.graph.tensors.len())
+            .map(|id| match gan.graph.tensors[id].kind {
+                Kind::F32 => {
+                    pollster::block_on(state.read_f32(&gpu, id)).unwrap().iter().map(|v| v.to_bits()).collect()
+                }
+                Kind::U32 => pollster::block_on(state.read_u32(&gpu, id)).unwrap(),
+            })
+            .collect();
+        (step.len(), bits)
+    };
+    let ((fused_dispatches, fused), (apart_dispatches, apart)) = (run("fused"), run("separate"));
+    assert_eq!(apart_dispatches, gan.train_step.len(), "apart, one dispatch per operation");
+    assert_eq!(fused_dispatches + 8, apart_dispatches, "dispatches a step, fused and apart");
+    for (id, (a, b)) in fused.iter().zip(&apart).enumerate() {
+        assert!(a == b, "after {STEPS} steps, {} differs", gan.graph.tensors[id].name);
+    }
+    let dropped = gan.graph.find("D.pass1.2.out").expect("D's first maxout's dropout");
+    assert!(fused[dropped].contains(&0) && fused[dropped].iter().any(|&v| v != 0), "no mask to tell");
 }
 
 /// An average that starts at a later epoch (the default preset's starts at 40) is G itself until

@@ -1,10 +1,13 @@
-//! maxout.wgsl against the CPU reference and finite differences.
+//! maxout.wgsl against the CPU reference and finite differences, and maxout_dropout.wgsl against
+//! maxout.wgsl and dropout.wgsl run one after the other.
 
 mod common;
 
 use common::*;
 use gan_wgpu::gpu::Tensor;
-use gan_wgpu::ops::maxout::{backward, forward, reference};
+use gan_wgpu::ops::dropout;
+use gan_wgpu::ops::maxout::{UnitDropout, backward, backward_dropout, forward, forward_dropout, reference};
+use gan_wgpu::ops::random::{Clock, Stream};
 
 #[test]
 fn forward_and_backward_match_reference() {
@@ -45,4 +48,61 @@ fn backward_matches_finite_differences() {
     // A step far below the gaps between pieces, so no winner changes.
     let numeric = numeric_gradient(|z| dot(&r, &reference::forward(z, k).0), &z, &coords, 1e-4);
     assert_gradient("maxout", &analytic, &numeric, &coords, 1e-2);
+}
+
+/// Maxout and the dropout of its units in one kernel, each way, leave every buffer bit for bit as
+/// the two kernels apart do, reading texels or storage, at the discriminators' shapes and odd ones,
+/// with the mask offsets and keep probabilities of the presets.
+#[test]
+fn maxout_with_dropout_in_one_kernel_equals_the_two_kernels() {
+    let mut rng = rng(5);
+    for gpu in gpus_both_reads() {
+        let clock = Clock::new(gpu, 7);
+        for (rows, units, k, keep, offset) in [
+            (1, 1, 1, 0.5, 0),
+            (3, 7, 2, 0.5, 21),
+            (100, 240, 5, 0.5, 0),
+            (100, 240, 5, 0.8, 24_000),
+            (5, 3, 4, 0.5, 3),
+        ] {
+            let stream = Stream { seed: 11, id: 2 };
+            let what = format!("{rows}×{units}×{k}, keep {keep}, offset {offset}");
+            let z = upload(gpu, &[rows, units * k], &random_vec(&mut rng, rows * units * k, -1.0, 1.0));
+            let d_dropped = upload(gpu, &[rows, units], &random_vec(&mut rng, rows * units, -1.0, 1.0));
+            let zeros = || Tensor::zeros(gpu, &[rows, units]);
+            let run = |fused: bool| {
+                let (y, argmax, dropped) = (zeros(), Tensor::<u32>::zeros(gpu, &[rows, units]), zeros());
+                let (dy, dz) = (zeros(), Tensor::zeros(gpu, &[rows, units * k]));
+                let unit_dropout = UnitDropout { stream, keep, offset };
+                let ops = if fused {
+                    vec![
+                        forward_dropout(gpu, &clock, unit_dropout, &z, &y, &argmax, &dropped),
+                        backward_dropout(gpu, &clock, unit_dropout, &d_dropped, &argmax, &dy, &dz),
+                    ]
+                } else {
+                    vec![
+                        forward(gpu, &z, &y, &argmax),
+                        dropout::apply(gpu, &clock, stream, keep, offset, &y, &dropped),
+                        dropout::apply(gpu, &clock, stream, keep, offset, &d_dropped, &dy),
+                        backward(gpu, &dy, &argmax, &dz),
+                    ]
+                };
+                gpu.run(|pass| ops.iter().for_each(|op| op.record(pass)));
+                let floats = [&y, &dropped, &dy, &dz].map(|t| download(gpu, t));
+                (floats, download(gpu, &argmax))
+            };
+            let ((fused, fused_argmax), (apart, apart_argmax)) = (run(true), run(false));
+            assert_eq!(fused_argmax, apart_argmax, "{what}: argmax");
+            for (name, (a, b)) in ["units", "dropped units", "units' gradient", "pieces' gradient"]
+                .into_iter()
+                .zip(fused.iter().zip(&apart))
+            {
+                let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(a), bits(b), "{what}: {name}");
+            }
+            // The masks dropped some units and kept others, so the test could tell them apart.
+            let kept = fused[1].iter().filter(|v| **v != 0.0).count();
+            assert!(rows * units < 8 || (0 < kept && kept < rows * units), "{what}: {kept} units kept");
+        }
+    }
 }

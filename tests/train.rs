@@ -281,7 +281,7 @@ fn a_resumed_run_keeps_its_kernels_when_the_cache_has_changed() {
     let config = small_config(dir.path());
     let config = config.to_str().unwrap();
     let (straight, split) = (dir.path().join("straight"), dir.path().join("split"));
-    let forced = "matmul=simple,elementwise=storage,updates=storage";
+    let forced = "matmul=simple,elementwise=storage,updates=storage,maxout-dropout=separate";
     let run = |args: &[&str], kernels: Option<&str>| {
         let mut command = command(args);
         command.args(["--log-every", "3"]).env("GAN_WGPU_TUNE_CACHE", "off");
@@ -297,7 +297,8 @@ fn a_resumed_run_keeps_its_kernels_when_the_cache_has_changed() {
     let recorded: serde_json::Value = serde_json::from_str(&saved.metadata["kernels"]).unwrap();
     let variants = recorded["variants"].as_object().unwrap();
     assert!(variants.values().any(|v| v == "simple"), "the checkpoint records no matmul: {recorded}");
-    assert!(variants.values().all(|v| v == "simple" || v == "storage"), "{recorded}");
+    assert!(variants.values().all(|v| ["simple", "storage", "separate"].contains(&v.as_str().unwrap())), "{recorded}");
+    assert_eq!(variants["maxout-dropout"], "separate", "{recorded}");
     let resumed = run(&["--resume", "--epochs", "2", "--out", split.to_str().unwrap()], None);
     let stderr = String::from_utf8_lossy(&resumed.stderr);
     assert!(stderr.contains(&format!("{} as the resumed run chose them", variants.len())), "{stderr}");

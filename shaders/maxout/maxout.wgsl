@@ -12,22 +12,14 @@ struct Params { rows: u32, units: u32, k: u32 }
 @group(0) @binding(2) var<storage, read_write> fwd_units: array<f32>;
 @group(0) @binding(3) var<storage, read_write> fwd_argmax: array<u32>;
 
-fn piece(i: u32) -> f32 { return fwd_pieces_quad(i >> 2u)[i & 3u]; }
-
-// Ties go to the first piece, as torch.max does.
+// `winner` and `route_to_winner` come from common/maxout.wgsl.
 @compute @workgroup_size(256)
 fn forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
     let i = flat_index(gid, groups);
     if i >= p.rows * p.units { return; }
-    let first = i * p.k;
-    var best = piece(first);
-    var arg = 0u;
-    for (var j = 1u; j < p.k; j++) {
-        let v = piece(first + j);
-        if v > best { best = v; arg = j; }
-    }
-    fwd_units[i] = best;
-    fwd_argmax[i] = arg;
+    let best = winner(i * p.k);
+    fwd_units[i] = best.value;
+    fwd_argmax[i] = best.index;
 }
 
 @group(0) @binding(2) var<storage, read> bwd_argmax: array<u32>;
@@ -40,10 +32,5 @@ fn unit_gradient(i: u32) -> f32 { return bwd_units_quad(i >> 2u)[i & 3u]; }
 fn backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
     let i = flat_index(gid, groups);
     if i >= p.rows * p.units { return; }
-    let dy = unit_gradient(i);
-    let arg = bwd_argmax[i];
-    let first = i * p.k;
-    for (var j = 0u; j < p.k; j++) {
-        bwd_pieces[first + j] = select(0.0, dy, arg == j);
-    }
+    route_to_winner(i, unit_gradient(i));
 }

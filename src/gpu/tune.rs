@@ -25,8 +25,12 @@ pub struct Family {
 }
 
 /// Every op that has variants (the names `GAN_WGPU_KERNELS` takes).
-pub static FAMILIES: &[&Family] =
-    &[&crate::ops::matmul::FAMILY, &crate::gpu::kernel::ELEMENTWISE, &crate::gpu::kernel::UPDATES];
+pub static FAMILIES: &[&Family] = &[
+    &crate::ops::matmul::FAMILY,
+    &crate::gpu::kernel::ELEMENTWISE,
+    &crate::gpu::kernel::UPDATES,
+    &crate::ops::maxout::DROPOUT_FAMILY,
+];
 
 /// Where a choice came from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,7 +39,8 @@ pub enum Source {
     Forced,
     Measured,
     Cached,
-    /// No measurement possible here (the browser): the variant for the adapter's kind.
+    /// No measurement possible here (the browser): the variant for the adapter's kind; or nothing
+    /// to measure (one variant does the other's work with less).
     Default,
     /// The variant the resumed run trained with ([`RunKernels`]).
     Run,

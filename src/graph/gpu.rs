@@ -1,5 +1,7 @@
 //! Runs a graph on the GPU: one buffer per tensor, one prepared dispatch per operation.
 
+use std::ops::Range;
+
 use super::{CLOCK, Graph, Id, InitialValues, Kind, Op};
 use crate::gpu::{Dispatch, Gpu, GpuError, Recorder, Tensor};
 use crate::ops::random::{Clock, Stream};
@@ -20,9 +22,12 @@ pub struct GpuState {
     seed: u32,
 }
 
-/// Operations bound to their buffers, recorded together into one command buffer.
+/// Operations bound to their buffers, recorded together into one command buffer: one dispatch per
+/// operation, or per pair where a kernel does both (maxout and the dropout after it).
 pub struct GpuProgram {
     dispatches: Vec<Dispatch>,
+    /// The operations each dispatch does, by their positions in the list the program was made from.
+    covers: Vec<Range<usize>>,
 }
 
 impl GpuProgram {
@@ -38,9 +43,14 @@ impl GpuProgram {
         self.dispatches.is_empty()
     }
 
-    /// Records only the `index`th operation, `times` over (for profiling one kernel).
+    /// Records only the `index`th dispatch, `times` over (for profiling one kernel).
     pub fn record_one(&self, pass: &mut Recorder, index: usize, times: usize) {
         (0..times).for_each(|_| self.dispatches[index].record(pass));
+    }
+
+    /// The positions of the operations that the `index`th dispatch does.
+    pub fn ops_of(&self, index: usize) -> Range<usize> {
+        self.covers[index].clone()
     }
 }
 
@@ -102,9 +112,44 @@ impl GpuState {
         Stream { seed: self.seed, id }
     }
 
-    /// Binds every operation of `ops` to this state's buffers.
+    /// Binds every operation of `ops` to this state's buffers, a maxout and the dropout of its units
+    /// as one dispatch where the device fuses them ([`maxout::fuses_dropout`]).
     pub fn program(&self, gpu: &Gpu, ops: &[Op]) -> GpuProgram {
-        GpuProgram { dispatches: ops.iter().map(|op| self.dispatch(gpu, op)).collect() }
+        let fuse = ops.windows(2).any(fusable) && maxout::fuses_dropout(gpu);
+        let (mut dispatches, mut covers) = (Vec::new(), Vec::new());
+        let mut at = 0;
+        while at < ops.len() {
+            let count = match ops.get(at..at + 2) {
+                Some(pair) if fuse && fusable(pair) => {
+                    dispatches.push(self.fused(gpu, pair));
+                    2
+                }
+                _ => {
+                    dispatches.push(self.dispatch(gpu, &ops[at]));
+                    1
+                }
+            };
+            covers.push(at..at + count);
+            at += count;
+        }
+        GpuProgram { dispatches, covers }
+    }
+
+    /// The one dispatch for a [`fusable`] pair of operations.
+    fn fused(&self, gpu: &Gpu, pair: &[Op]) -> Dispatch {
+        let (t, u) = (|id: Id| self.f32(id), |id: Id| self.u32(id));
+        let dropout = |stream, keep, offset| maxout::UnitDropout { stream: self.stream(stream), keep, offset };
+        match *pair {
+            [Op::Maxout { z, y, argmax }, Op::Dropout { stream, keep, offset, out, .. }] => {
+                let dropout = dropout(stream, keep, offset);
+                maxout::forward_dropout(gpu, &self.clock(), dropout, t(z), t(y), u(argmax), t(out))
+            }
+            [Op::Dropout { stream, keep, offset, input, out }, Op::MaxoutBackward { argmax, dz, .. }] => {
+                let dropout = dropout(stream, keep, offset);
+                maxout::backward_dropout(gpu, &self.clock(), dropout, t(input), u(argmax), t(out), t(dz))
+            }
+            _ => unreachable!("not a pair that one kernel does: {pair:?}"),
+        }
     }
 
     fn dispatch(&self, gpu: &Gpu, op: &Op) -> Dispatch {
@@ -163,5 +208,15 @@ impl GpuState {
             Op::Ema { averaging, param, average } => ema::update(gpu, averaging, &self.clock(), t(param), t(average)),
             Op::Advance => self.clock().advance(gpu),
         }
+    }
+}
+
+/// Whether one kernel does this pair of operations: maxout, then dropout of its units; dropout of
+/// the units' gradient, then maxout's backward from it.
+fn fusable(pair: &[Op]) -> bool {
+    match pair {
+        [Op::Maxout { y, .. }, Op::Dropout { input, .. }] => input == y,
+        [Op::Dropout { out, .. }, Op::MaxoutBackward { dy, .. }] => dy == out,
+        _ => false,
     }
 }

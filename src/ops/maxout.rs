@@ -1,7 +1,21 @@
-//! Maxout units over k pieces (`shaders/maxout/`: the kernel and its two binding modules).
+//! Maxout units over k pieces (`shaders/maxout/`: the kernel and its two binding modules), and
+//! maxout with the dropout of its units in one kernel (`shaders/maxout_dropout/`).
 
+use crate::gpu::tune::Family;
 use crate::gpu::{Access, Dispatch, ELEMENTWISE_WORKGROUP, Gpu, KernelSpec, Tensor, grid_1d};
+use crate::ops::random::{Clock, Stream};
 use crate::shaders;
+
+/// A maxout layer followed by dropout runs as one kernel each way (`fused`) or as the two kernels
+/// (`separate`). The fused kernel does the same arithmetic with one dispatch and one pass over the
+/// units fewer, so it is taken without measuring; `GAN_WGPU_KERNELS=maxout-dropout=separate` forces
+/// the two kernels.
+pub static DROPOUT_FAMILY: Family = Family { name: "maxout-dropout", variants: &["fused", "separate"] };
+
+/// Whether this device runs maxout and the dropout after it as one kernel ([`DROPOUT_FAMILY`]).
+pub fn fuses_dropout(gpu: &Gpu) -> bool {
+    gpu.tuning.choose(&DROPOUT_FAMILY, "maxout-dropout", "fused", || None) == "fused"
+}
 
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
@@ -35,6 +49,72 @@ pub fn backward(gpu: &Gpu, d_units: &Tensor, argmax: &Tensor<u32>, d_pieces: &Te
     let spec = KernelSpec::new(&shaders::MAXOUT, "backward", &[Access::Texels, Access::Read, Access::ReadWrite]);
     let buffers = [d_units.buffer(), argmax.buffer(), d_pieces.buffer()];
     // One invocation per unit, writing its k pieces.
+    gpu.dispatch(&spec, &params, &buffers, grid_1d(d_units.len(), ELEMENTWISE_WORKGROUP))
+}
+
+/// The dropout after a maxout layer: its stream, keep probability and the mask index of its first
+/// unit, as `ops::dropout::apply` takes them.
+#[derive(Clone, Copy, Debug)]
+pub struct UnitDropout {
+    pub stream: Stream,
+    pub keep: f32,
+    pub offset: u32,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct DropoutParams {
+    rows: u32,
+    units: u32,
+    k: u32,
+    seed: u32,
+    stream: u32,
+    keep: f32,
+    scale: f32,
+    offset: u32,
+}
+
+fn dropout_params(pieces: &Tensor, units: &[usize], dropout: UnitDropout) -> DropoutParams {
+    let Params { rows, units, k } = params(pieces, units);
+    let UnitDropout { stream, keep, offset } = dropout;
+    assert!(keep > 0.0 && keep <= 1.0, "dropout keep probability must be in (0, 1], got {keep}");
+    DropoutParams { rows, units, k, seed: stream.seed, stream: stream.id, keep, scale: 1.0 / keep, offset }
+}
+
+/// [`forward`], then dropout of the units into `dropped`, in one dispatch (`units` is written too).
+pub fn forward_dropout(
+    gpu: &Gpu,
+    clock: &Clock,
+    dropout: UnitDropout,
+    pieces: &Tensor,
+    units: &Tensor,
+    argmax: &Tensor<u32>,
+    dropped: &Tensor,
+) -> Dispatch {
+    let params = dropout_params(pieces, units.shape(), dropout);
+    assert!(argmax.shape() == units.shape() && dropped.shape() == units.shape(), "one argmax and value per unit");
+    const ACCESS: [Access; 5] = [Access::Read, Access::Texels, Access::ReadWrite, Access::ReadWrite, Access::ReadWrite];
+    let spec = KernelSpec::new(&shaders::MAXOUT_DROPOUT, "forward", &ACCESS);
+    let buffers = [clock.0.buffer(), pieces.buffer(), units.buffer(), argmax.buffer(), dropped.buffer()];
+    gpu.dispatch(&spec, &params, &buffers, grid_1d(units.len(), ELEMENTWISE_WORKGROUP))
+}
+
+/// The dropout's backward from `d_dropped` into `d_units`, then [`backward`] into `d_pieces`, in one
+/// dispatch.
+pub fn backward_dropout(
+    gpu: &Gpu,
+    clock: &Clock,
+    dropout: UnitDropout,
+    d_dropped: &Tensor,
+    argmax: &Tensor<u32>,
+    d_units: &Tensor,
+    d_pieces: &Tensor,
+) -> Dispatch {
+    let params = dropout_params(d_pieces, d_units.shape(), dropout);
+    assert!(argmax.shape() == d_units.shape() && d_dropped.shape() == d_units.shape(), "one argmax and value per unit");
+    const ACCESS: [Access; 5] = [Access::Read, Access::Texels, Access::Read, Access::ReadWrite, Access::ReadWrite];
+    let spec = KernelSpec::new(&shaders::MAXOUT_DROPOUT, "backward", &ACCESS);
+    let buffers = [clock.0.buffer(), d_dropped.buffer(), argmax.buffer(), d_units.buffer(), d_pieces.buffer()];
     gpu.dispatch(&spec, &params, &buffers, grid_1d(d_units.len(), ELEMENTWISE_WORKGROUP))
 }
 

@@ -91,6 +91,7 @@ const ACTIVATE: &str = wgsl!("common/activate.wgsl");
 const RNG: &str = wgsl!("common/rng.wgsl");
 const INDEX: &str = wgsl!("common/index.wgsl");
 const TEXELS: &str = wgsl!("common/texels.wgsl");
+const MAXOUT_UNITS: &str = wgsl!("common/maxout.wgsl");
 
 const MATMUL_COMMON: &str = wgsl!("matmul/common.wgsl");
 const READS_TEXELS: &str = wgsl!("matmul/reads_texels.wgsl");
@@ -137,8 +138,9 @@ macro_rules! elementwise {
     };
 }
 pub static ACTIVATION: Shader = elementwise!("activation", [INDEX, TEXELS, ACTIVATE]);
-pub static MAXOUT: Shader = elementwise!("maxout", [INDEX, TEXELS]);
+pub static MAXOUT: Shader = elementwise!("maxout", [INDEX, TEXELS, MAXOUT_UNITS]);
 pub static DROPOUT: Shader = elementwise!("dropout", [INDEX, TEXELS, RNG]);
+pub static MAXOUT_DROPOUT: Shader = elementwise!("maxout_dropout", [INDEX, TEXELS, RNG, MAXOUT_UNITS]);
 pub static BATCHNORM: Shader = Shader::new("batchnorm", &[wgsl!("batchnorm.wgsl")]);
 pub static BCE: Shader = Shader::new("bce", &[wgsl!("bce.wgsl")]);
 pub static REDUCE: Shader = elementwise!("reduce", [TEXELS]);
@@ -166,6 +168,7 @@ pub static ALL: &[&Shader] = &[
     &ACTIVATION,
     &MAXOUT,
     &DROPOUT,
+    &MAXOUT_DROPOUT,
     &BATCHNORM,
     &BCE,
     &REDUCE,
