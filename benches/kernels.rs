@@ -8,6 +8,7 @@ use gan_wgpu::gpu::{Dispatch, Gpu, GpuOptions, Tensor};
 use gan_wgpu::ops::activation::Activation;
 use gan_wgpu::ops::adam::{self, AdamHyper};
 use gan_wgpu::ops::matmul::{Layout, VARIANTS, matmul_with};
+use gan_wgpu::ops::maxout::UnitDropout;
 use gan_wgpu::ops::random::{Clock, Stream};
 use gan_wgpu::ops::sgd::{self, SgdHyper};
 use gan_wgpu::ops::{batchnorm, bce, dropout, maxout, random, reduce};
@@ -114,6 +115,42 @@ fn elementwise(gpu: &Gpu, reads: &str) {
         || maxout::backward(gpu, &u, &arg, &z),
         0.0,
         f32s(rows * units * (k + 2)),
+    );
+
+    // The paper's D layer, its maxout and dropout as two kernels each way and as one (maxout_dropout).
+    let (rows, units, k) = (100, 240, 5);
+    let (z, u, arg, dropped) = (
+        filled(gpu, &[rows, units * k]),
+        Tensor::zeros(gpu, &[rows, units]),
+        Tensor::<u32>::zeros(gpu, &[rows, units]),
+        Tensor::zeros(gpu, &[rows, units]),
+    );
+    let (clock, unit_dropout) =
+        (Clock::new(gpu, 0), UnitDropout { stream: Stream { seed: 0, id: 0 }, keep: 0.5, offset: 0 });
+    let UnitDropout { stream, keep, offset } = unit_dropout;
+    let moved = f32s(rows * units * (k + 2));
+    row(gpu, &named("maxout forward 100×240×5"), || maxout::forward(gpu, &z, &u, &arg), 0.0, moved);
+    row(
+        gpu,
+        &named("dropout 100×240"),
+        || dropout::apply(gpu, &clock, stream, keep, offset, &u, &dropped),
+        0.0,
+        f32s(2 * rows * units),
+    );
+    row(
+        gpu,
+        &named("maxout+dropout forward 100×240×5, one kernel"),
+        || maxout::forward_dropout(gpu, &clock, unit_dropout, &z, &u, &arg, &dropped),
+        0.0,
+        moved,
+    );
+    row(gpu, &named("maxout backward 100×240×5"), || maxout::backward(gpu, &u, &arg, &z), 0.0, moved);
+    row(
+        gpu,
+        &named("dropout+maxout backward 100×240×5, one kernel"),
+        || maxout::backward_dropout(gpu, &clock, unit_dropout, &dropped, &arg, &u, &z),
+        0.0,
+        moved,
     );
 
     let n = 64 * 784;

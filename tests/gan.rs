@@ -142,13 +142,17 @@ fn every_preset_steps_alike_on_gpu_and_cpu() {
 }
 
 /// The kernels a real GPU takes (see Variant::default_for, ELEMENTWISE and UPDATES), forced here: the tiled
-/// matmul, and element-wise kernels and updates in place reading storage instead of texel copies.
+/// matmul, and element-wise kernels and updates in place reading storage instead of texel copies, with
+/// maxout and dropout in one kernel (as the browser runs them, and as real GPUs may choose).
 #[test]
 fn every_preset_steps_alike_with_the_kernels_for_real_gpus() {
     if gpu().is_none() {
         return;
     }
-    let forced = [("matmul", "tiled-64x64"), ("elementwise", "storage"), ("updates", "storage")].into_iter().collect();
+    let forced =
+        [("matmul", "tiled-64x64"), ("elementwise", "storage"), ("updates", "storage"), ("maxout-dropout", "fused")]
+            .into_iter()
+            .collect();
     let options = GpuOptions { subgroups: false, kernels: forced, tune_cache: None };
     let gpu = Gpu::open_blocking(options).expect("a second device");
     for name in PRESETS {

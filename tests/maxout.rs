@@ -4,9 +4,12 @@
 mod common;
 
 use common::*;
-use gan_wgpu::gpu::Tensor;
+use gan_wgpu::gpu::tune::Source;
+use gan_wgpu::gpu::{Gpu, GpuOptions, Tensor};
 use gan_wgpu::ops::dropout;
-use gan_wgpu::ops::maxout::{UnitDropout, backward, backward_dropout, forward, forward_dropout, reference};
+use gan_wgpu::ops::maxout::{
+    UnitDropout, backward, backward_dropout, forward, forward_dropout, fuses_dropout, reference,
+};
 use gan_wgpu::ops::random::{Clock, Stream};
 
 #[test]
@@ -105,4 +108,23 @@ fn maxout_with_dropout_in_one_kernel_equals_the_two_kernels() {
             assert!(rows * units < 8 || (0 < kept && kept < rows * units), "{what}: {kept} units kept");
         }
     }
+}
+
+/// Each adapter times maxout with the dropout after it both ways, the fused kernels checked first,
+/// and takes the faster.
+#[test]
+fn the_adapter_times_maxout_with_dropout_both_ways_and_takes_the_faster() {
+    if gpu().is_none() {
+        return;
+    }
+    let options = GpuOptions { kernels: Default::default(), tune_cache: None, ..GpuOptions::from_env().unwrap() };
+    let gpu = Gpu::open_blocking(options).expect("a second device");
+    let fused = fuses_dropout(&gpu);
+    let choices = gpu.kernel_choices();
+    let (key, choice) = choices.iter().find(|(key, _)| key.starts_with("maxout-dropout")).expect("no choice made");
+    assert_eq!(choice.source, Source::Measured, "{key}");
+    assert_eq!(choice.variant, if fused { "fused" } else { "separate" }, "{key}");
+    let seconds = |variant: &str| choice.seconds.get(variant).copied().unwrap_or_else(|| panic!("{variant} untimed"));
+    let (chosen, other) = if fused { ("fused", "separate") } else { ("separate", "fused") };
+    assert!(seconds(chosen) <= seconds(other), "{key}: {:?}", choice.seconds);
 }

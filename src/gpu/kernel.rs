@@ -228,12 +228,16 @@ impl Gpu {
         if !spec.shader.is_elementwise() {
             return Reads::Texels;
         }
-        let in_place = spec.storage.contains(&Access::OldValues);
-        let choice = match in_place {
-            true => &self.kernels.in_place_reads,
-            false => &self.kernels.elementwise_reads,
-        };
-        *choice.get_or_init(|| self.choose_reads(in_place))
+        match spec.storage.contains(&Access::OldValues) {
+            true => *self.kernels.in_place_reads.get_or_init(|| self.choose_reads(true)),
+            false => self.elementwise_reads(),
+        }
+    }
+
+    /// How element-wise kernels read their inputs here, chosen now if not yet: call it before
+    /// measuring anything that dispatches them, as no choice can be made while another is measured.
+    pub(crate) fn elementwise_reads(&self) -> Reads {
+        *self.kernels.elementwise_reads.get_or_init(|| self.choose_reads(false))
     }
 
     fn choose_reads(&self, in_place: bool) -> Reads {

@@ -7,14 +7,78 @@ use crate::ops::random::{Clock, Stream};
 use crate::shaders;
 
 /// A maxout layer followed by dropout runs as one kernel each way (`fused`) or as the two kernels
-/// (`separate`). The fused kernel does the same arithmetic with one dispatch and one pass over the
-/// units fewer, so it is taken without measuring; `GAN_WGPU_KERNELS=maxout-dropout=separate` forces
-/// the two kernels.
+/// (`separate`). Both leave the same bits; the fused kernel spares a dispatch and a pass over the
+/// units, which the adapter may or may not notice: each adapter times both at the paper's D layer
+/// once and caches the choice, and `GAN_WGPU_KERNELS=maxout-dropout=separate` forces one.
 pub static DROPOUT_FAMILY: Family = Family { name: "maxout-dropout", variants: &["fused", "separate"] };
 
-/// Whether this device runs maxout and the dropout after it as one kernel ([`DROPOUT_FAMILY`]).
+const FUSION_KEY: &str = "maxout-dropout (D 100×240×5, forward and backward)";
+
+/// Whether this device runs maxout and the dropout after it as one kernel ([`DROPOUT_FAMILY`]);
+/// where nothing can be measured (the browser), it does.
 pub fn fuses_dropout(gpu: &Gpu) -> bool {
-    gpu.tuning.choose(&DROPOUT_FAMILY, "maxout-dropout", "fused", || None) == "fused"
+    #[cfg(target_arch = "wasm32")]
+    let measure = || None;
+    #[cfg(not(target_arch = "wasm32"))]
+    let measure = || Some(measure_fusion(gpu));
+    // Measuring dispatches element-wise kernels, whose own choice has to come first.
+    gpu.elementwise_reads();
+    gpu.tuning.choose(&DROPOUT_FAMILY, FUSION_KEY, "fused", measure) == "fused"
+}
+
+/// Seconds per forward and backward of the paper's D layer both ways, the fused kernels first
+/// checked against the pair (the same bits, or they are not used).
+#[cfg(not(target_arch = "wasm32"))]
+fn measure_fusion(gpu: &Gpu) -> Vec<(&'static str, crate::gpu::tune::Timing)> {
+    let (rows, units, k) = (100, 240, 5);
+    let values = |n: usize| (0..n).map(|i| ((i * 7919) % 1000) as f32 / 500.0 - 1.0).collect::<Vec<_>>();
+    let z = Tensor::from_slice(gpu, &[rows, units * k], &values(rows * units * k));
+    let d_dropped = Tensor::from_slice(gpu, &[rows, units], &values(rows * units));
+    let clock = Clock::new(gpu, 0);
+    let dropout = UnitDropout { stream: Stream { seed: 1, id: 0 }, keep: 0.5, offset: 0 };
+    let UnitDropout { stream, keep, offset } = dropout;
+    // Each way's dispatches and the tensors they write.
+    let way = |fused: bool| {
+        let (y, dropped, dy) = (
+            Tensor::zeros(gpu, &[rows, units]),
+            Tensor::zeros(gpu, &[rows, units]),
+            Tensor::zeros(gpu, &[rows, units]),
+        );
+        let (argmax, dz) = (Tensor::<u32>::zeros(gpu, &[rows, units]), Tensor::zeros(gpu, &[rows, units * k]));
+        let ops = if fused {
+            vec![
+                forward_dropout(gpu, &clock, dropout, &z, &y, &argmax, &dropped),
+                backward_dropout(gpu, &clock, dropout, &d_dropped, &argmax, &dy, &dz),
+            ]
+        } else {
+            vec![
+                forward(gpu, &z, &y, &argmax),
+                crate::ops::dropout::apply(gpu, &clock, stream, keep, offset, &y, &dropped),
+                crate::ops::dropout::apply(gpu, &clock, stream, keep, offset, &d_dropped, &dy),
+                backward(gpu, &dy, &argmax, &dz),
+            ]
+        };
+        (ops, [y, dropped, dy, dz])
+    };
+    let seconds = |ops: &[Dispatch]| {
+        let run = |reps: usize| {
+            let started = std::time::Instant::now();
+            gpu.run(|r| (0..reps).for_each(|_| ops.iter().for_each(|op| op.record(r))));
+            gpu.wait();
+            started.elapsed().as_secs_f64() / reps as f64
+        };
+        run(1);
+        (0..3).map(|_| run(5)).fold(f64::INFINITY, f64::min)
+    };
+    let ((fused, fused_out), (separate, separate_out)) = (way(true), way(false));
+    gpu.run(|r| fused.iter().chain(&separate).for_each(|op| op.record(r)));
+    let read = |tensors: &[Tensor; 4]| tensors.iter().map(|t| t.read_blocking(gpu)).collect::<Result<Vec<_>, _>>();
+    let checked = match (read(&fused_out), read(&separate_out)) {
+        (Ok(a), Ok(b)) if a == b => Ok(()),
+        (Ok(_), Ok(_)) => Err("its values differ from maxout's and dropout's".to_string()),
+        (Err(e), _) | (_, Err(e)) => Err(e.to_string()),
+    };
+    vec![("fused", checked.map(|()| seconds(&fused))), ("separate", Ok(seconds(&separate)))]
 }
 
 #[repr(C)]
