@@ -298,7 +298,8 @@ fn a_resumed_run_keeps_its_kernels_when_the_cache_has_changed() {
     let variants = recorded["variants"].as_object().unwrap();
     assert!(variants.values().any(|v| v == "simple"), "the checkpoint records no matmul: {recorded}");
     assert!(variants.values().all(|v| ["simple", "storage", "separate"].contains(&v.as_str().unwrap())), "{recorded}");
-    assert_eq!(variants["maxout-dropout"], "separate", "{recorded}");
+    let fusion = variants.iter().find(|(key, _)| key.starts_with("maxout-dropout")).map(|(_, v)| v);
+    assert_eq!(fusion.and_then(|v| v.as_str()), Some("separate"), "{recorded}");
     let resumed = run(&["--resume", "--epochs", "2", "--out", split.to_str().unwrap()], None);
     let stderr = String::from_utf8_lossy(&resumed.stderr);
     assert!(stderr.contains(&format!("{} as the resumed run chose them", variants.len())), "{stderr}");

@@ -39,8 +39,7 @@ pub enum Source {
     Forced,
     Measured,
     Cached,
-    /// No measurement possible here (the browser): the variant for the adapter's kind; or nothing
-    /// to measure (one variant does the other's work with less).
+    /// No measurement possible here (the browser): the variant for the adapter's kind.
     Default,
     /// The variant the resumed run trained with ([`RunKernels`]).
     Run,

@@ -1,4 +1,5 @@
-//! Runs a graph on the GPU: one buffer per tensor, one prepared dispatch per operation.
+//! Runs a graph on the GPU: one buffer per tensor, one prepared dispatch per operation (or per pair
+//! of operations that one kernel does, where the adapter runs it faster).
 
 use std::ops::Range;
 
