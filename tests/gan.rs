@@ -162,8 +162,8 @@ fn every_preset_steps_alike_with_the_kernels_for_real_gpus() {
     assert_eq!(variants, ["fused", "storage", "tiled-64x64"].map(String::from).into(), "other kernels ran");
 }
 
-/// Maxout and the dropout of its units run as one kernel each way where the device fuses them (the
-/// default): the default preset's steps leave every tensor bit for bit as the two kernels apart do,
+/// Maxout and the dropout of its units run as one kernel each way where the adapter runs that faster
+/// (each times both ways): the default preset's steps leave every tensor bit for bit as the two kernels apart do,
 /// with 8 dispatches fewer a step (D's two maxout layers followed by dropout, in its two passes,
 /// forward and backward). Both devices take the same forced kernels otherwise, so that nothing but
 /// the fusion differs.
