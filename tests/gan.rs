@@ -163,9 +163,9 @@ fn every_preset_steps_alike_with_the_kernels_for_real_gpus() {
 }
 
 /// Maxout and the dropout of its units run as one kernel each way where the adapter runs that faster
-/// (each times both ways): the default preset's steps leave every tensor bit for bit as the two kernels apart do,
-/// with 8 dispatches fewer a step (D's two maxout layers followed by dropout, in its two passes,
-/// forward and backward). Both devices take the same forced kernels otherwise, so that nothing but
+/// (each times both ways): the default preset's steps leave every tensor bit for bit as the two
+/// kernels apart do, with 8 dispatches fewer a step (D's two maxout layers followed by dropout, in its
+/// two passes, forward and backward). Both devices take the same forced kernels otherwise, so that nothing but
 /// the fusion differs.
 #[test]
 fn a_step_with_maxout_and_dropout_in_one_kernel_equals_the_step_with_them_apart() {
