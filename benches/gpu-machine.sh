@@ -10,7 +10,8 @@
 # on the GPU machine, prints and keeps in OUT (default: a new folder under /tmp; log.txt and
 # kernels.json): the adapters; the kernel choices of a first default-preset run (`train --limit 2000
 # --epochs 1`: the autotune's time on an empty tune cache and each candidate's time per product); the
-# training bench for `seed` (batch 64) and the default preset; `bench kernels` for matmul; and `seed`
+# training bench for `seed` (batch 64) and the default preset (also with maxout and dropout forced
+# fused and apart); `bench kernels` for matmul and for maxout and dropout at D's layer; and `seed`
 # against the reference PyTorch script on the same GPU (`--device cuda`, where python has torch with
 # CUDA), the ratio of the medians. A step that fails is reported and the others still run.
 set -uo pipefail
@@ -87,6 +88,11 @@ run() {
         step "bench train, seed" "$bin/bench-train" --preset seed --batch 64 --steps 100 --warmup 5
         step "bench train, default preset" "$bin/bench-train" --preset paper-code-ema --steps 100 --warmup 5
         step "bench kernels, matmul" "$bin/bench-kernels" matmul
+        for fusion in fused separate; do
+            step "bench train, default preset, maxout-dropout=$fusion" env GAN_WGPU_KERNELS=maxout-dropout=$fusion \
+                "$bin/bench-train" --preset paper-code-ema --steps 100 --warmup 5
+        done
+        step "bench kernels, maxout and dropout at D's layer" "$bin/bench-kernels" "100×240"
         if "$python" -c 'import torch, numpy, sys; sys.exit(not torch.cuda.is_available())' 2>/dev/null; then
             step "seed against PyTorch on CUDA" bash benches/versus-pytorch.sh --runs "$runs" --steps 100 \
                 --torch-steps 1000 --python "$python" --device cuda --script "$dir/seed_torch.py" \
