@@ -307,8 +307,13 @@ impl Gpu {
     /// Seconds per dispatch of `op`, recorded `reps` times into one submission and waited for.
     #[cfg(not(target_arch = "wasm32"))]
     pub fn seconds_per_dispatch(&self, op: &Dispatch, reps: usize) -> f64 {
+        self.seconds_per_run(std::slice::from_ref(op), reps)
+    }
+
+    /// The same for a list of dispatches recorded in order, `reps` times over: seconds per list.
+    pub fn seconds_per_run(&self, ops: &[Dispatch], reps: usize) -> f64 {
         let started = std::time::Instant::now();
-        self.run(|recorder| (0..reps).for_each(|_| op.record(recorder)));
+        self.run(|recorder| (0..reps).for_each(|_| ops.iter().for_each(|op| op.record(recorder))));
         self.wait();
         started.elapsed().as_secs_f64() / reps as f64
     }

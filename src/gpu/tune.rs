@@ -113,6 +113,12 @@ pub(crate) struct Tuning {
     checked: Mutex<HashMap<String, Result<(), String>>>,
 }
 
+thread_local! {
+    /// Whether this thread is measuring a choice, so that a choice asked for inside the measurement
+    /// fails with a message instead of waiting forever on the choices' lock.
+    static MEASURING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 /// Parses `GAN_WGPU_KERNELS`'s value: `family=variant[,family=variant]`.
 pub fn parse_forced(value: &str) -> Result<HashMap<&'static str, &'static str>, String> {
     let listing =
@@ -198,7 +204,8 @@ impl Tuning {
 
     /// The variant of `family` for `key` (which starts with the family's name): forced, chosen
     /// before, the resumed run's, cached, or measured now by `measure` (each candidate's time or why
-    /// it failed; None where this platform cannot measure, and `default` is taken).
+    /// it failed; None where this platform cannot measure, and `default` is taken). `measure` must
+    /// not need another choice: make that one first (the choices' lock is held while it runs).
     pub(crate) fn choose(
         &self,
         family: &Family,
@@ -206,6 +213,10 @@ impl Tuning {
         default: &'static str,
         measure: impl FnOnce() -> Option<Vec<(&'static str, Timing)>>,
     ) -> &'static str {
+        assert!(
+            !MEASURING.get(),
+            "the kernel choice {key} was needed while another was being measured: make it before measuring"
+        );
         let name = |variant: &str| family.variants.iter().copied().find(|v| *v == variant);
         let mut chosen = self.chosen.lock().unwrap();
         if let Some(variant) = self.forced.get(family.name) {
@@ -293,7 +304,9 @@ impl Tuning {
     fn timed<T>(&self, measure: impl FnOnce() -> T) -> T {
         #[cfg(not(target_arch = "wasm32"))]
         let started = std::time::Instant::now();
+        MEASURING.set(true);
         let outcome = measure();
+        MEASURING.set(false);
         #[cfg(not(target_arch = "wasm32"))]
         {
             *self.measuring.lock().unwrap() += started.elapsed().as_secs_f64();

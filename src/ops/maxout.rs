@@ -61,14 +61,8 @@ fn measure_fusion(gpu: &Gpu) -> Vec<(&'static str, crate::gpu::tune::Timing)> {
         (ops, [y, dropped, dy, dz])
     };
     let seconds = |ops: &[Dispatch]| {
-        let run = |reps: usize| {
-            let started = std::time::Instant::now();
-            gpu.run(|r| (0..reps).for_each(|_| ops.iter().for_each(|op| op.record(r))));
-            gpu.wait();
-            started.elapsed().as_secs_f64() / reps as f64
-        };
-        run(1);
-        (0..3).map(|_| run(5)).fold(f64::INFINITY, f64::min)
+        gpu.seconds_per_run(ops, 1);
+        (0..3).map(|_| gpu.seconds_per_run(ops, 5)).fold(f64::INFINITY, f64::min)
     };
     let ((fused, fused_out), (separate, separate_out)) = (way(true), way(false));
     gpu.run(|r| fused.iter().chain(&separate).for_each(|op| op.record(r)));
