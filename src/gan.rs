@@ -139,8 +139,9 @@ impl Gan {
         // the batch-norm statistics.
         let average = config.ema.map(|decay| {
             let average = Network::new(&mut graph, "G.ema", 3, config.z_dim, &g_specs, config.generator_init);
-            let from_step = (config.ema_from_epoch * (shapes.train_count / config.batch)) as u32;
-            let averaging = Averaging { decay, from_step, weights: config.ema_weights };
+            let epoch_steps = (shapes.train_count / config.batch) as u32;
+            let from_step = config.ema_from_epoch as u32 * epoch_steps;
+            let averaging = Averaging { decay, from_step, weights: config.ema_weights, epoch_steps };
             for (g, a) in generator.params().iter().zip(average.params()) {
                 train_step.push(Op::Ema { averaging, param: g.value, average: a.value });
             }

@@ -14,7 +14,7 @@ use image::GrayImage;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::checkpoint::{self, Stored, Values};
-use crate::config::{Config, LrSchedule, TwoTimeScale};
+use crate::config::{Config, EmaWeights, LrSchedule, TwoTimeScale};
 use crate::data::Split;
 use crate::eval::quick::{self, QuickEval, Score};
 use crate::gan::{Gan, Shapes, epoch_order};
@@ -66,6 +66,17 @@ pub fn validate(config: &Config, train_count: usize, max_buffer_bytes: Option<u6
         "lr_schedule {:?} and SGD's lr_decay both set the learning rate; keep one",
         config.lr_schedule
     );
+    if let Some(decay) = config.ema {
+        let weights = config.ema_weights;
+        ensure!(
+            weights.takes_decay(decay),
+            "ema {decay}: with ema_weights {weights:?} the decay must be {}",
+            match weights {
+                EmaWeights::EpochEnds => "above 0 and at most 1 (a decay per epoch; 1 weighs the epochs alike)",
+                _ => "at least 0 and below 1 (a decay per step)",
+            }
+        );
+    }
     for &TwoTimeScale { discriminator_lr_factor: factor, .. } in &config.two_time_scale {
         ensure!(
             factor.is_finite() && factor > 0.0,

@@ -207,14 +207,14 @@ fn a_step_with_maxout_and_dropout_in_one_kernel_equals_the_step_with_them_apart(
     assert!(fused[dropped].contains(&0) && fused[dropped].iter().any(|&v| v != 0), "no mask to tell");
 }
 
-/// An average that starts at a later epoch (the default preset's starts at 40) is G itself until
-/// then, exactly, and an average after; on the GPU as in the CPU reference. The normalised one (the
-/// default preset's) is a copy at its first step too, where G weighs all there is.
+/// An average that starts at a later epoch (`ema_from_epoch`) is G itself until then, exactly, and an
+/// average after; on the GPU as in the CPU reference. The normalised one is a copy at its first step
+/// too, where G weighs all there is.
 #[test]
 fn an_average_from_a_later_epoch_is_g_until_then() {
     let Some(gpu) = gpu() else { return };
     for (ema_weights, copies_until) in [(EmaWeights::FromCopy, 2), (EmaWeights::Normalised, 3)] {
-        let config = Config { ema_from_epoch: 1, ema_weights, ..shrunk("paper-code-ema") };
+        let config = Config { ema: Some(0.99998), ema_from_epoch: 1, ema_weights, ..shrunk("paper-code-ema") };
         // Two steps an epoch: the average starts at step 2.
         let shapes = Shapes { pixels: 16, train_count: 12, loss_slots: 8, samples: 4 };
         let gan = Gan::new(&config, shapes);
@@ -240,6 +240,42 @@ fn an_average_from_a_later_epoch_is_g_until_then() {
             } else {
                 assert!(copies < tensors, "{ema_weights:?}, step {s}: the average is still a copy of G");
             }
+        }
+    }
+}
+
+/// The default preset's average, over epochs' ends alike (two steps an epoch, from epoch 1): G itself
+/// through epoch 1 and kept through epoch 2's first step, then G at the end of epoch 2, kept through
+/// epoch 3's first step, then the mean of G at the ends of epochs 2 and 3; on the GPU as in the CPU
+/// reference. This small G moves little in a step, so only exact values tell the steps apart.
+#[test]
+fn an_average_of_epochs_ends_is_the_mean_of_g_at_each_epochs_last_step() {
+    let Some(gpu) = gpu() else { return };
+    let config = Config { ema_from_epoch: 1, ..shrunk("paper-code-ema") };
+    assert_eq!((config.ema, config.ema_weights), (Some(1.0), EmaWeights::EpochEnds), "the default preset's");
+    let shapes = Shapes { pixels: 16, train_count: 12, loss_slots: 8, samples: 4 };
+    let gan = Gan::new(&config, shapes);
+    let (_, mut cpu, state) = start(gpu, &gan, 16);
+    let step = state.program(gpu, &gan.train_step);
+    let read = |id: Id| pollster::block_on(state.read_f32(gpu, id)).unwrap();
+    let average = gan.average.as_ref().expect("paper-code-ema keeps an average");
+    let pairs: Vec<_> = gan.generator.params().iter().zip(average.params()).map(|(g, a)| (g.value, a.value)).collect();
+    let mut g_at = Vec::new();
+    for s in 0..6 {
+        gpu.run(|pass| step.record(pass));
+        cpu.run(&gan.train_step);
+        g_at.push(pairs.iter().map(|&(g, _)| read(g)).collect::<Vec<_>>());
+        for (i, &(_, a)) in pairs.iter().enumerate() {
+            let (got, name) = (read(a), &gan.graph.tensors[a].name);
+            assert_close(&format!("step {s}: {name}"), &got, cpu.f32(a), 1e-5, 1e-3);
+            let want: Vec<f32> = match s {
+                0..=1 => g_at[s][i].clone(),
+                2 => g_at[1][i].clone(),
+                3 | 4 => g_at[3][i].clone(),
+                _ => g_at[3][i].iter().zip(&g_at[5][i]).map(|(x, y)| 0.5 * x + 0.5 * y).collect(),
+            };
+            // Copies, and halves summed, are exact in f32.
+            assert_eq!(got, want, "step {s}: {name} against G's");
         }
     }
 }

@@ -139,7 +139,7 @@ fn an_ema_from_a_later_step_copies_until_then() {
 }
 
 fn from_copy(decay: f32, from_step: u32) -> Averaging {
-    Averaging { decay, from_step, weights: EmaWeights::FromCopy }
+    Averaging { decay, from_step, weights: EmaWeights::FromCopy, epoch_steps: 1 }
 }
 
 /// A normalised average from step 3 equals Σ decay^age · param / Σ decay^age over the parameters of
@@ -150,7 +150,7 @@ fn a_normalised_ema_weighs_each_step_by_its_age_alone() {
     for gpu in gpus_both_reads() {
         let mut rng = rng(16);
         let (n, steps, from_step, decay) = (1030, 40u32, 3u32, 0.99f32);
-        let averaging = Averaging { decay, from_step, weights: EmaWeights::Normalised };
+        let averaging = Averaging { decay, from_step, weights: EmaWeights::Normalised, epoch_steps: 1 };
         let ta = upload(gpu, &[n], &random_vec(&mut rng, n, -1.0, 1.0));
         let clock = Clock::new(gpu, 0);
         let (mut weighted, mut weights) = (vec![0f64; n], 0f64);
@@ -179,7 +179,7 @@ fn a_normalised_ema_weighs_each_step_by_its_age_alone() {
 #[test]
 fn a_normalised_ema_keeps_its_decay_far_from_its_first_step() {
     let decay = 0.99998f32;
-    let averaging = Averaging { decay, from_step: 20_000, weights: EmaWeights::Normalised };
+    let averaging = Averaging { decay, from_step: 20_000, weights: EmaWeights::Normalised, epoch_steps: 1 };
     for n in [0u32, 1, 2, 100, 499, 500, 501, 5_000, 75_000, 105_000] {
         let d = decay as f64;
         let want = d * (1.0 - d.powi(n as i32)) / (1.0 - d.powi(n as i32 + 1));
@@ -197,6 +197,51 @@ fn a_normalised_ema_keeps_its_decay_far_from_its_first_step() {
         gpu.run(|pass| op.record(pass));
         ema::reference::update(ema::reference::decay_at(averaging, step), &param, &mut average);
         assert_close("normalised average at step 125,000", &download(gpu, &ta), &average, 1e-7, 1e-6);
+    }
+}
+
+/// Over epochs' ends (epochs of 3 steps, from step 3): a copy up to step 3, then the parameters of
+/// each epoch's last step (5, 8, 11, ...) alone, weighed decay^age per epoch and normalised, as
+/// `gan-wgpu average --decay` weighs snapshots (worked out in f64), and no change at the steps
+/// between; with decay 1 all alike.
+#[test]
+fn an_average_of_epochs_ends_weighs_each_epochs_last_parameters_alone() {
+    for gpu in gpus_both_reads() {
+        for decay in [1.0f32, 0.9] {
+            let mut rng = rng(18);
+            let (n, steps, from_step, epoch_steps) = (1030, 30u32, 3u32, 3u32);
+            let averaging = Averaging { decay, from_step, weights: EmaWeights::EpochEnds, epoch_steps };
+            let ta = upload(gpu, &[n], &random_vec(&mut rng, n, -1.0, 1.0));
+            let clock = Clock::new(gpu, 0);
+            let mut ends = Vec::new();
+            for step in 0..steps {
+                let before = download(gpu, &ta);
+                let param = random_vec(&mut rng, n, -1.0, 1.0);
+                let tp = upload(gpu, &[n], &param);
+                let ops = [ema::update(gpu, averaging, &clock, &tp, &ta), clock.advance(gpu)];
+                gpu.run(|pass| ops.iter().for_each(|op| op.record(pass)));
+                let got = download(gpu, &ta);
+                let epoch_end = (step + 1) % epoch_steps == 0;
+                if step < from_step {
+                    assert_eq!(got, param, "decay {decay}, step {step}: before the average starts, a copy");
+                } else if !epoch_end {
+                    assert_eq!(got, before, "decay {decay}, step {step}: inside an epoch, no change");
+                } else {
+                    ends.push(param.clone());
+                    let weights: Vec<f64> =
+                        (0..ends.len()).map(|i| (decay as f64).powi((ends.len() - 1 - i) as i32)).collect();
+                    let total: f64 = weights.iter().sum();
+                    let want: Vec<f32> = (0..n)
+                        .map(|j| (ends.iter().zip(&weights).map(|(e, w)| w * e[j] as f64).sum::<f64>() / total) as f32)
+                        .collect();
+                    assert_close(&format!("decay {decay}, step {step}"), &got, &want, 1e-6, 1e-5);
+                    let mut reference = before.clone();
+                    ema::reference::update(ema::reference::decay_at(averaging, step), &param, &mut reference);
+                    assert_close(&format!("decay {decay}, step {step}: reference"), &got, &reference, 1e-6, 1e-5);
+                }
+            }
+            assert_eq!(ends.len(), 9, "epochs 2 to 10 ended after the start");
+        }
     }
 }
 

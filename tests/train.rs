@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use gan_wgpu::checkpoint::{self, Values};
-use gan_wgpu::config::{Config, LrSchedule, TwoTimeScale};
+use gan_wgpu::config::{Config, EmaWeights, LrSchedule, TwoTimeScale};
 use gan_wgpu::generator::Generator;
 use gan_wgpu::nn::LayerSpec;
 
@@ -227,17 +227,20 @@ fn two_time_scale_phases_speed_up_d_from_their_epochs_once_each_also_across_a_re
     assert_ne!(before[9..], after[9..], "the third epoch");
 }
 
+/// `train` given `config` (written to `name` in `dir`) refuses it: its error output.
+fn refusal(dir: &Path, config: &Config, name: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, serde_json::to_string(config).unwrap()).unwrap();
+    let output = train(&["--config", path.to_str().unwrap(), "--out", dir.join("run").to_str().unwrap()]);
+    assert!(!output.status.success());
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
 #[test]
 fn two_time_scale_phases_with_a_bad_factor_out_of_order_or_beside_a_learning_rate_schedule_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let mut config = Config::preset("paper-code").unwrap();
-    let refusal = |config: &Config, name: &str| {
-        let path = dir.path().join(name);
-        std::fs::write(&path, serde_json::to_string(config).unwrap()).unwrap();
-        let output = train(&["--config", path.to_str().unwrap(), "--out", dir.path().join("run").to_str().unwrap()]);
-        assert!(!output.status.success());
-        String::from_utf8_lossy(&output.stderr).into_owned()
-    };
+    let refusal = |config: &Config, name: &str| refusal(dir.path(), config, name);
     let phase = |from_epoch, discriminator_lr_factor| TwoTimeScale { from_epoch, discriminator_lr_factor };
     config.two_time_scale = vec![phase(1, 2.0), phase(2, 0.0)];
     assert!(refusal(&config, "zero.json").contains("discriminator_lr_factor 0 is not a positive number"));
@@ -251,6 +254,18 @@ fn two_time_scale_phases_with_a_bad_factor_out_of_order_or_beside_a_learning_rat
     config.lr_schedule = LrSchedule::LinearToZero;
     let error = refusal(&config, "schedule.json");
     assert!(error.contains("two_time_scale and lr_schedule LinearToZero both set D's learning rate"), "{error}");
+}
+
+#[test]
+fn an_average_with_a_decay_its_weights_do_not_take_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let refusal = |config: &Config, name: &str| refusal(dir.path(), config, name);
+    let epoch_ends = Config::preset("paper-code-ema").unwrap();
+    let per_step = Config { ema: Some(1.0), ema_weights: EmaWeights::Normalised, ..epoch_ends.clone() };
+    let error = refusal(&per_step, "per-step.json");
+    assert!(error.contains("ema 1: with ema_weights Normalised the decay must be at least 0 and below 1"), "{error}");
+    let error = refusal(&Config { ema: Some(0.0), ..epoch_ends }, "epoch-ends.json");
+    assert!(error.contains("ema 0: with ema_weights EpochEnds the decay must be above 0 and at most 1"), "{error}");
 }
 
 /// The checkpoint in `run` with its metadata entry `key` set to `value`, or removed (None).

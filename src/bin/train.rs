@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, bail};
 use clap::Parser;
-use gan_wgpu::config::{Config, PRESETS};
+use gan_wgpu::config::{Config, EmaWeights, PRESETS};
 use gan_wgpu::data::{self, DatasetSpec, LoadOptions};
 use gan_wgpu::eval::classifier::Classifier;
 use gan_wgpu::eval::quick::QuickEval;
@@ -34,8 +34,9 @@ struct Args {
     #[arg(long)]
     seed: Option<u32>,
     /// Keep a moving average of G's weights with this decay per step and sample from it (grids,
-    /// generator.safetensors, best.safetensors); G's training is unchanged. With --resume, starts the
-    /// average at the resumed step in a run that keeps none.
+    /// generator.safetensors, best.safetensors); G's training is unchanged. It replaces a preset's
+    /// average (the default's, of epochs' ends, becomes a normalised one per step from the same epoch).
+    /// With --resume, starts the average at the resumed step in a run that keeps none.
     #[arg(long, value_parser = parse_decay)]
     ema: Option<f32>,
     /// Run directory; default runs/<preset>.
@@ -102,6 +103,9 @@ fn config(args: &Args) -> anyhow::Result<Config> {
     }
     if let Some(decay) = args.ema {
         config.ema = Some(decay);
+        if config.ema_weights == EmaWeights::EpochEnds {
+            config.ema_weights = EmaWeights::Normalised;
+        }
     }
     Ok(config)
 }

@@ -12,36 +12,45 @@ struct Params {
     quads: u32,
     decay: f32,
     from_step: u32,
-    normalised: u32,
+    /// 0: the plain update; 1: normalised per step; 2: normalised over epochs' last steps.
+    weights: u32,
     log_decay: f32,
+    epoch_steps: u32,
 }
 
-/// The schedule of an average: its decay per step, the step of the clock it starts at (a copy of the
-/// parameters before it), and how it weighs the steps since.
+/// The schedule of an average: its decay (per step, or per epoch for [`EmaWeights::EpochEnds`]), the
+/// step of the clock it starts at (a copy of the parameters before it), how it weighs the steps since,
+/// and the steps of an epoch.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Averaging {
     pub decay: f32,
     pub from_step: u32,
     pub weights: EmaWeights,
+    pub epoch_steps: u32,
 }
 
 impl Averaging {
     /// A copy at every step (batch-norm statistics).
-    pub const COPY: Averaging = Averaging { decay: 0.0, from_step: 0, weights: EmaWeights::FromCopy };
+    pub const COPY: Averaging = Averaging { decay: 0.0, from_step: 0, weights: EmaWeights::FromCopy, epoch_steps: 1 };
 
-    fn normalised(&self) -> bool {
-        // With decay 0 every step is a copy either way.
-        self.weights == EmaWeights::Normalised && self.decay > 0.0
+    /// The kernel's `weights` word.
+    fn weights_word(&self) -> u32 {
+        match self.weights {
+            // With decay 0 every step is a copy either way.
+            EmaWeights::Normalised if self.decay > 0.0 => 1,
+            EmaWeights::EpochEnds => 2,
+            _ => 0,
+        }
     }
 }
 
-/// average = decay · average + (1 − decay) · param from step `from_step` of `clock` on, the decay
-/// normalised if the weights say so (reference::decay_at); before it, and with decay 0, a copy of
-/// `param`.
+/// average = decay · average + (1 − decay) · param from step `from_step` of `clock` on, the decay as
+/// the weights say (reference::decay_at); before it, and with decay 0, a copy of `param`.
 pub fn update(gpu: &Gpu, averaging: Averaging, clock: &Clock, param: &Tensor, average: &Tensor) -> Dispatch {
-    let Averaging { decay, from_step, .. } = averaging;
+    let Averaging { decay, from_step, weights, epoch_steps } = averaging;
     assert_eq!(param.len(), average.len(), "ema: param and average differ in size");
-    assert!((0.0..1.0).contains(&decay), "ema: decay {decay} is outside [0, 1)");
+    assert!(weights.takes_decay(decay), "ema: decay {decay} is not one for {weights:?}");
+    assert!(epoch_steps > 0, "ema: an epoch of no steps");
     const ACCESS: [Access; 4] = [Access::Texels, Access::OldValues, Access::ReadWrite, Access::Read];
     let spec = KernelSpec::new(&shaders::EMA, "update", &ACCESS);
     let quads = param.len().div_ceil(4);
@@ -49,8 +58,9 @@ pub fn update(gpu: &Gpu, averaging: Averaging, clock: &Clock, param: &Tensor, av
         quads: quads as u32,
         decay,
         from_step,
-        normalised: averaging.normalised() as u32,
+        weights: averaging.weights_word(),
         log_decay: reference::log_decay(decay),
+        epoch_steps,
     };
     gpu.dispatch(
         &spec,
@@ -78,16 +88,29 @@ pub mod reference {
     }
 
     /// The decay that the update at `step` uses: 0 (a copy) before `from_step`; with normalised
-    /// weights, decay · (1 − decay^n) / (1 − decay^(n+1)) at the n-th step after it.
+    /// weights, decay · (1 − decay^n) / (1 − decay^(n+1)) at the n-th step after it; over epochs'
+    /// ends, the same at the n-th epoch's last step after it ((n − 1)/n from the first, n = 1, with
+    /// decay 1) and 1 (no change) at the steps between.
     pub fn decay_at(averaging: Averaging, step: u32) -> f32 {
-        let Averaging { decay, from_step, .. } = averaging;
+        let Averaging { decay, from_step, epoch_steps, .. } = averaging;
         if step < from_step {
             return 0.0;
         }
-        if !averaging.normalised() {
-            return decay;
+        let n = match averaging.weights_word() {
+            0 => return decay,
+            1 => (step - from_step) as f32,
+            _ => {
+                let since = step + 1 - from_step;
+                if !since.is_multiple_of(epoch_steps) {
+                    return 1.0;
+                }
+                (since / epoch_steps - 1) as f32
+            }
+        };
+        if decay == 1.0 {
+            return n / (n + 1.0);
         }
-        let (log_decay, n) = (log_decay(decay), (step - from_step) as f32);
+        let log_decay = log_decay(decay);
         decay * one_minus_power(log_decay, n) / one_minus_power(log_decay, n + 1.0)
     }
 
