@@ -406,6 +406,57 @@ fn scores_during_training_resume_exactly_and_the_average_is_shipped() {
     }
 }
 
+/// The default preset's average of G's epochs' ends (here from epoch 1 of 4) ships what `gan-wgpu
+/// average` makes of the run's snapshots of those epochs, up to rounding (a running mean in f32
+/// against a sum in f64), and a run resumed halfway ships the same bits.
+#[test]
+fn the_default_presets_average_is_the_mean_of_its_epochs_snapshots() {
+    if skip_gpu() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = small("paper-code-ema", dir.path());
+    let mut config: Config = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    config.ema_from_epoch = 1;
+    std::fs::write(&path, serde_json::to_string(&config).unwrap()).unwrap();
+    let (straight, split) = (dir.path().join("straight"), dir.path().join("split"));
+    let config = path.to_str().unwrap();
+    let run = |out: &Path, epochs: &str, resume: bool| {
+        let mut args = vec!["--epochs", epochs, "--snapshot-every", "1", "--out", out.to_str().unwrap()];
+        args.extend(if resume { vec!["--resume"] } else { vec!["--config", config] });
+        ok(train(&args));
+    };
+    run(&straight, "4", false);
+    run(&split, "2", false);
+    run(&split, "4", true);
+    let shipped = straight.join("generator.safetensors");
+    assert_eq!(tensors(&shipped), tensors(&split.join("generator.safetensors")), "resumed halfway");
+    let snapshots: Vec<PathBuf> =
+        (2..=4).map(|e| straight.join(format!("snapshots/epoch_{e:03}.safetensors"))).collect();
+    let out = dir.path().join("averaged.safetensors");
+    let output =
+        Command::new(env!("CARGO_BIN_EXE_gan-wgpu")).arg("average").arg("--out").arg(&out).args(&snapshots).output();
+    assert!(output.as_ref().unwrap().status.success(), "{output:?}");
+    let snapshots: Vec<Vec<(String, Values)>> = snapshots.iter().map(|path| tensors(path)).collect();
+    for (i, ((name, averaged), (_, got))) in tensors(&out).iter().zip(&tensors(&shipped)).enumerate() {
+        let (Values::F32(averaged), Values::F32(got)) = (averaged, got) else { continue };
+        let epochs: Vec<&Vec<f32>> = snapshots
+            .iter()
+            .map(|snapshot| match &snapshot[i] {
+                (n, Values::F32(values)) if n == name => values,
+                other => panic!("{name}: the snapshots hold {other:?} there"),
+            })
+            .collect();
+        // This small G moves by little more than rounding in an epoch: a few units in the last
+        // place of its largest value tell the three epochs' mean from other means.
+        let scale = epochs.iter().flat_map(|v| v.iter()).fold(0f32, |m, v| m.max(v.abs()));
+        for (j, (&got, &want)) in got.iter().zip(averaged).enumerate() {
+            assert!((got - want).abs() <= 4.0 * f32::EPSILON * scale, "{name}[{j}]: {got}, the mean is {want}");
+        }
+        assert_ne!(got, epochs[2], "{name}: the average is the last epoch's G");
+    }
+}
+
 #[test]
 fn an_average_started_on_resume_leaves_g_as_it_was_and_is_shipped() {
     if skip_gpu() {
