@@ -3,7 +3,7 @@
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
-use crate::config::{Config, LrSchedule, Noise, Order, OutputBias, RealLabels};
+use crate::config::{Config, EmaWeights, LrSchedule, Noise, Order, OutputBias, RealLabels};
 use crate::graph::{Graph, Id, InitialValues, Op};
 use crate::nn::{Apply, Layer, LayerSpec, Network, Pass};
 use crate::ops::activation::Activation;
@@ -175,6 +175,18 @@ impl Gan {
             g_targets,
             graph,
         }
+    }
+
+    /// The step at an epoch's other steps, once an average of epochs' ends alone has started
+    /// (`ema_from_epoch`): the same, less the average's updates, which change nothing there (before
+    /// the start they copy G, so the whole step runs). None where every step updates the average.
+    pub fn train_step_inside_epoch(&self) -> Option<Vec<Op>> {
+        let averages_epochs_ends =
+            |op: &Op| matches!(op, Op::Ema { averaging, .. } if averaging.weights == EmaWeights::EpochEnds);
+        self.train_step
+            .iter()
+            .any(averages_epochs_ends)
+            .then(|| self.train_step.iter().filter(|op| !averages_epochs_ends(op)).cloned().collect())
     }
 
     /// Starting values of everything that does not start at zero: parameters, running

@@ -121,6 +121,9 @@ pub struct Trainer<'a> {
     pub gan: Gan,
     state: GpuState,
     step_program: GpuProgram,
+    /// The step at an epoch's other steps once the average has started, where it leaves out work that
+    /// only an epoch's end needs ([`Gan::train_step_inside_epoch`]).
+    inside_epoch_program: Option<GpuProgram>,
     sample_program: GpuProgram,
     options: RunOptions,
     /// Steps done so far, over all epochs.
@@ -195,6 +198,7 @@ impl<'a> Trainer<'a> {
         let mut trainer = Trainer {
             gpu,
             step_program: state.program(gpu, &gan.train_step),
+            inside_epoch_program: gan.train_step_inside_epoch().map(|ops| state.program(gpu, &ops)),
             sample_program: state.program(gpu, &gan.sample),
             state,
             steps_per_epoch: (train.count / config.batch) as u64,
@@ -287,7 +291,12 @@ impl<'a> Trainer<'a> {
                 self.start_epoch(epoch);
             }
             self.start_two_time_scale()?;
-            self.gpu.run(|pass| self.step_program.record(pass));
+            let averaging_started = self.step >= config.ema_from_epoch as u64 * self.steps_per_epoch;
+            let program = match &self.inside_epoch_program {
+                Some(inside) if averaging_started && !(self.step + 1).is_multiple_of(self.steps_per_epoch) => inside,
+                _ => &self.step_program,
+            };
+            self.gpu.run(|pass| program.record(pass));
             self.step += 1;
             let epoch_done = self.step.is_multiple_of(self.steps_per_epoch);
             let stopping = self.options.stop.load(Ordering::SeqCst);

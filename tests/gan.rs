@@ -280,6 +280,23 @@ fn an_average_of_epochs_ends_is_the_mean_of_g_at_each_epochs_last_step() {
     }
 }
 
+/// Inside an epoch the default preset's step leaves out its average's updates (one per tensor of G),
+/// and nothing else; a per-step average is in every step.
+#[test]
+fn the_step_inside_an_epoch_leaves_out_only_an_average_of_epochs_ends() {
+    let shapes = Shapes { pixels: 16, train_count: 12, loss_slots: 8, samples: 4 };
+    let gan = Gan::new(&shrunk("paper-code-ema"), shapes);
+    let inside = gan.train_step_inside_epoch().expect("the default preset averages epochs' ends");
+    let inside_ops: Vec<String> = inside.iter().map(|op| format!("{op:?}")).collect();
+    let left_out: Vec<&Op> = gan.train_step.iter().filter(|op| !inside_ops.contains(&format!("{op:?}"))).collect();
+    assert_eq!(left_out.len(), gan.generator.params().len(), "{left_out:?}");
+    assert!(
+        left_out.iter().all(|op| matches!(op, Op::Ema { averaging, .. } if averaging.weights == EmaWeights::EpochEnds))
+    );
+    assert_eq!(inside.len() + left_out.len(), gan.train_step.len());
+    assert!(Gan::new(&shrunk("paper-ema"), shapes).train_step_inside_epoch().is_none());
+}
+
 #[test]
 fn a_linear_lr_schedule_steps_alike_on_gpu_and_cpu() {
     let config = Config { lr_schedule: LrSchedule::LinearToZero, epochs: 2, ..shrunk("quality") };
