@@ -90,12 +90,19 @@ pub enum EmaWeights {
 }
 
 impl EmaWeights {
-    /// Whether an average of these weights takes this decay: [0, 1) a step; over epochs' ends (0, 1]
-    /// an epoch, where 1 weighs them alike.
+    /// Whether an average of these weights takes this decay ([`EmaWeights::decays_taken`]).
     pub fn takes_decay(self, decay: f32) -> bool {
         match self {
             EmaWeights::EpochEnds => decay > 0.0 && decay <= 1.0,
             EmaWeights::FromCopy | EmaWeights::Normalised => (0.0..1.0).contains(&decay),
+        }
+    }
+
+    /// The decays that [`EmaWeights::takes_decay`] takes, said for an error message.
+    pub fn decays_taken(self) -> &'static str {
+        match self {
+            EmaWeights::EpochEnds => "above 0 and at most 1 (a decay per epoch; 1 weighs the epochs alike)",
+            EmaWeights::FromCopy | EmaWeights::Normalised => "at least 0 and below 1 (a decay per step)",
         }
     }
 }

@@ -58,6 +58,13 @@ pub struct Gan {
     g_targets: Id,
 }
 
+/// The training step for an epoch's steps but its last, from the clock's step `from_step` on
+/// ([`Gan::train_step_inside_epoch`]).
+pub struct InsideEpochStep {
+    pub from_step: u64,
+    pub ops: Vec<Op>,
+}
+
 impl Gan {
     pub fn new(config: &Config, shapes: Shapes) -> Self {
         let b = config.batch;
@@ -177,16 +184,17 @@ impl Gan {
         }
     }
 
-    /// The step at an epoch's other steps, once an average of epochs' ends alone has started
-    /// (`ema_from_epoch`): the same, less the average's updates, which change nothing there (before
-    /// the start they copy G, so the whole step runs). None where every step updates the average.
-    pub fn train_step_inside_epoch(&self) -> Option<Vec<Op>> {
-        let averages_epochs_ends =
-            |op: &Op| matches!(op, Op::Ema { averaging, .. } if averaging.weights == EmaWeights::EpochEnds);
-        self.train_step
-            .iter()
-            .any(averages_epochs_ends)
-            .then(|| self.train_step.iter().filter(|op| !averages_epochs_ends(op)).cloned().collect())
+    /// The step at an epoch's other steps, once an average of epochs' ends alone has started: the
+    /// same, less the average's updates, which change nothing there (before the start they copy G, so
+    /// the whole step runs). None where every step updates the average.
+    pub fn train_step_inside_epoch(&self) -> Option<InsideEpochStep> {
+        let epochs_ends = |op: &Op| match op {
+            Op::Ema { averaging, .. } if averaging.weights == EmaWeights::EpochEnds => Some(averaging.from_step),
+            _ => None,
+        };
+        let from_step = self.train_step.iter().find_map(epochs_ends)?;
+        let ops = self.train_step.iter().filter(|op| epochs_ends(op).is_none()).cloned().collect();
+        Some(InsideEpochStep { from_step: from_step as u64, ops })
     }
 
     /// Starting values of everything that does not start at zero: parameters, running

@@ -14,7 +14,7 @@ use image::GrayImage;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::checkpoint::{self, Stored, Values};
-use crate::config::{Config, EmaWeights, LrSchedule, TwoTimeScale};
+use crate::config::{Config, LrSchedule, TwoTimeScale};
 use crate::data::Split;
 use crate::eval::quick::{self, QuickEval, Score};
 use crate::gan::{Gan, Shapes, epoch_order};
@@ -71,10 +71,7 @@ pub fn validate(config: &Config, train_count: usize, max_buffer_bytes: Option<u6
         ensure!(
             weights.takes_decay(decay),
             "ema {decay}: with ema_weights {weights:?} the decay must be {}",
-            match weights {
-                EmaWeights::EpochEnds => "above 0 and at most 1 (a decay per epoch; 1 weighs the epochs alike)",
-                _ => "at least 0 and below 1 (a decay per step)",
-            }
+            weights.decays_taken()
         );
     }
     for &TwoTimeScale { discriminator_lr_factor: factor, .. } in &config.two_time_scale {
@@ -123,7 +120,8 @@ pub struct Trainer<'a> {
     step_program: GpuProgram,
     /// The step at an epoch's other steps once the average has started, where it leaves out work that
     /// only an epoch's end needs ([`Gan::train_step_inside_epoch`]).
-    inside_epoch_program: Option<GpuProgram>,
+    /// From its first step.
+    inside_epoch_program: Option<(u64, GpuProgram)>,
     sample_program: GpuProgram,
     options: RunOptions,
     /// Steps done so far, over all epochs.
@@ -198,7 +196,9 @@ impl<'a> Trainer<'a> {
         let mut trainer = Trainer {
             gpu,
             step_program: state.program(gpu, &gan.train_step),
-            inside_epoch_program: gan.train_step_inside_epoch().map(|ops| state.program(gpu, &ops)),
+            inside_epoch_program: gan
+                .train_step_inside_epoch()
+                .map(|inside| (inside.from_step, state.program(gpu, &inside.ops))),
             sample_program: state.program(gpu, &gan.sample),
             state,
             steps_per_epoch: (train.count / config.batch) as u64,
@@ -291,9 +291,12 @@ impl<'a> Trainer<'a> {
                 self.start_epoch(epoch);
             }
             self.start_two_time_scale()?;
-            let averaging_started = self.step >= config.ema_from_epoch as u64 * self.steps_per_epoch;
             let program = match &self.inside_epoch_program {
-                Some(inside) if averaging_started && !(self.step + 1).is_multiple_of(self.steps_per_epoch) => inside,
+                Some((from_step, inside))
+                    if self.step >= *from_step && !(self.step + 1).is_multiple_of(self.steps_per_epoch) =>
+                {
+                    inside
+                }
                 _ => &self.step_program,
             };
             self.gpu.run(|pass| program.record(pass));

@@ -8,7 +8,7 @@ use gan_wgpu::config::{Config, EmaWeights, LrSchedule, Order, PRESETS};
 use gan_wgpu::gan::{Gan, Shapes, epoch_order, marginal_log_odds};
 use gan_wgpu::gpu::{Gpu, GpuOptions};
 use gan_wgpu::graph::cpu::CpuState;
-use gan_wgpu::graph::gpu::GpuState;
+use gan_wgpu::graph::gpu::{GpuProgram, GpuState};
 use gan_wgpu::graph::{Id, InitialValues, Kind, Op};
 use gan_wgpu::nn::{Layer, LayerSpec, Network};
 use gan_wgpu::ops::batch::pack_pixels;
@@ -66,6 +66,15 @@ fn start(gpu: &Gpu, gan: &Gan, seed: u64) -> (InitialValues, CpuState, GpuState)
     let state = GpuState::new(gpu, &gan.graph);
     state.load(gpu, &values);
     (values, cpu, state)
+}
+
+/// A GAN of `config` with two steps an epoch, started alike on the CPU and the GPU, and its
+/// training step bound on the GPU.
+fn two_steps_an_epoch(gpu: &Gpu, config: &Config) -> (Gan, CpuState, GpuState, GpuProgram) {
+    let gan = Gan::new(config, Shapes { pixels: 16, train_count: 12, loss_slots: 8, samples: 4 });
+    let (_, cpu, state) = start(gpu, &gan, 16);
+    let step = state.program(gpu, &gan.train_step);
+    (gan, cpu, state, step)
 }
 
 fn check_preset(config: &Config) {
@@ -216,10 +225,7 @@ fn an_average_from_a_later_epoch_is_g_until_then() {
     for (ema_weights, copies_until) in [(EmaWeights::FromCopy, 2), (EmaWeights::Normalised, 3)] {
         let config = Config { ema: Some(0.99998), ema_from_epoch: 1, ema_weights, ..shrunk("paper-code-ema") };
         // Two steps an epoch: the average starts at step 2.
-        let shapes = Shapes { pixels: 16, train_count: 12, loss_slots: 8, samples: 4 };
-        let gan = Gan::new(&config, shapes);
-        let (_, mut cpu, state) = start(gpu, &gan, 16);
-        let step = state.program(gpu, &gan.train_step);
+        let (gan, mut cpu, state, step) = two_steps_an_epoch(gpu, &config);
         let read = |id: Id| pollster::block_on(state.read_f32(gpu, id)).unwrap();
         let average = gan.average.as_ref().expect("paper-code-ema keeps an average");
         for s in 0..5 {
@@ -253,10 +259,7 @@ fn an_average_of_epochs_ends_is_the_mean_of_g_at_each_epochs_last_step() {
     let Some(gpu) = gpu() else { return };
     let config = Config { ema_from_epoch: 1, ..shrunk("paper-code-ema") };
     assert_eq!((config.ema, config.ema_weights), (Some(1.0), EmaWeights::EpochEnds), "the default preset's");
-    let shapes = Shapes { pixels: 16, train_count: 12, loss_slots: 8, samples: 4 };
-    let gan = Gan::new(&config, shapes);
-    let (_, mut cpu, state) = start(gpu, &gan, 16);
-    let step = state.program(gpu, &gan.train_step);
+    let (gan, mut cpu, state, step) = two_steps_an_epoch(gpu, &config);
     let read = |id: Id| pollster::block_on(state.read_f32(gpu, id)).unwrap();
     let average = gan.average.as_ref().expect("paper-code-ema keeps an average");
     let pairs: Vec<_> = gan.generator.params().iter().zip(average.params()).map(|(g, a)| (g.value, a.value)).collect();
@@ -287,6 +290,8 @@ fn the_step_inside_an_epoch_leaves_out_only_an_average_of_epochs_ends() {
     let shapes = Shapes { pixels: 16, train_count: 12, loss_slots: 8, samples: 4 };
     let gan = Gan::new(&shrunk("paper-code-ema"), shapes);
     let inside = gan.train_step_inside_epoch().expect("the default preset averages epochs' ends");
+    assert_eq!(inside.from_step, 2 * 285, "two steps an epoch, from epoch 285");
+    let inside = inside.ops;
     let inside_ops: Vec<String> = inside.iter().map(|op| format!("{op:?}")).collect();
     let left_out: Vec<&Op> = gan.train_step.iter().filter(|op| !inside_ops.contains(&format!("{op:?}"))).collect();
     assert_eq!(left_out.len(), gan.generator.params().len(), "{left_out:?}");

@@ -311,6 +311,7 @@ impl Gpu {
     }
 
     /// The same for a list of dispatches recorded in order, `reps` times over: seconds per list.
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn seconds_per_run(&self, ops: &[Dispatch], reps: usize) -> f64 {
         let started = std::time::Instant::now();
         self.run(|recorder| (0..reps).for_each(|_| ops.iter().for_each(|op| op.record(recorder))));
