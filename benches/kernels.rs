@@ -7,7 +7,7 @@ use std::time::Instant;
 use gan_wgpu::gpu::{Dispatch, Gpu, GpuOptions, Tensor};
 use gan_wgpu::ops::activation::Activation;
 use gan_wgpu::ops::adam::{self, AdamHyper};
-use gan_wgpu::ops::matmul::{Layout, VARIANTS, matmul_with};
+use gan_wgpu::ops::matmul::{Layout, SgdUpdate, VARIANTS, matmul_with, weight_gradient_sgd_with};
 use gan_wgpu::ops::maxout::UnitDropout;
 use gan_wgpu::ops::random::{Clock, Stream};
 use gan_wgpu::ops::sgd::{self, SgdHyper};
@@ -69,6 +69,14 @@ fn main() {
         let (x, w, b, y) =
             (filled(&gpu, &[m, k]), filled(&gpu, &[k, n]), filled(&gpu, &[n]), Tensor::zeros(&gpu, &[m, n]));
         let (dx, dw) = (Tensor::zeros(&gpu, &[m, k]), Tensor::zeros(&gpu, &[k, n]));
+        // The weight's SGD update, apart (to add to Xᵀ·dY) and in the weight gradient's epilogue.
+        let hyper = SgdHyper { lr: 0.1, momentum: 0.5, weight_decay: 0.0, lr_decay: 1.0, lr_min: 0.0 };
+        let hyper = Tensor::from_slice(&gpu, &[1], &[hyper]);
+        let velocity = Tensor::zeros(&gpu, &[k, n]);
+        let sgd = SgdUpdate { hyper: &hyper, param: &w, velocity: &velocity };
+        // Read: the weight, its gradient and velocity; written: the weight and its velocity.
+        let bytes = (5 * k * n * 4) as f64;
+        row(&gpu, &format!("sgd update {what} {k}×{n}"), || sgd::update(&gpu, &hyper, &w, &dw, &velocity), 0.0, bytes);
         for variant in VARIANTS {
             let name = variant.name();
             let plain = || matmul_with(&gpu, variant, Layout::Plain, &x, &w, Some(&b), Activation::Relu, &y);
@@ -79,6 +87,8 @@ fn main() {
             let weight_gradient =
                 || matmul_with(&gpu, variant, Layout::TransposeA, &x, &y, None, Activation::Identity, &dw);
             row(&gpu, &format!("matmul {name} {what} Xᵀ·dY"), weight_gradient, flops, 0.0);
+            let with_update = || weight_gradient_sgd_with(&gpu, variant, &x, &y, &dw, sgd);
+            row(&gpu, &format!("matmul {name} {what} Xᵀ·dY + SGD update"), with_update, flops, 0.0);
         }
     }
 

@@ -123,7 +123,7 @@ fn profile(gpu: &Gpu, graph: &Graph, ops: &[Op], program: &GpuProgram) {
         let t = Instant::now();
         gpu.run(|pass| program.record_one(pass, index, REPS));
         gpu.wait();
-        let labels: Vec<(String, String)> = ops[program.ops_of(index)].iter().map(|op| label(graph, op)).collect();
+        let labels: Vec<(String, String)> = program.ops_of(index).iter().map(|&i| label(graph, &ops[i])).collect();
         let kind = labels.iter().map(|(kind, _)| kind.as_str()).collect::<Vec<_>>().join("+");
         let output = labels.last().map(|(_, output)| output.clone()).unwrap_or_default();
         rows.push(((kind, output), t.elapsed().as_secs_f64() * 1e3 / REPS as f64));

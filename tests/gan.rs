@@ -11,7 +11,9 @@ use gan_wgpu::graph::cpu::CpuState;
 use gan_wgpu::graph::gpu::{GpuProgram, GpuState};
 use gan_wgpu::graph::{Id, InitialValues, Kind, Op};
 use gan_wgpu::nn::{Layer, LayerSpec, Network};
+use gan_wgpu::ops::activation::Activation;
 use gan_wgpu::ops::batch::pack_pixels;
+use gan_wgpu::ops::matmul::Layout;
 use gan_wgpu::optim::OptimizerConfig;
 use rand::Rng;
 
@@ -152,16 +154,22 @@ fn every_preset_steps_alike_on_gpu_and_cpu() {
 
 /// The kernels a real GPU takes (see Variant::default_for, ELEMENTWISE and UPDATES), forced here: the tiled
 /// matmul, and element-wise kernels and updates in place reading storage instead of texel copies, with
-/// maxout and dropout in one kernel (as the browser runs them, and as real GPUs may choose).
+/// maxout and dropout in one kernel (as the browser runs them, and as real GPUs may choose), and each
+/// weight gradient with its SGD update in one kernel.
 #[test]
 fn every_preset_steps_alike_with_the_kernels_for_real_gpus() {
     if gpu().is_none() {
         return;
     }
-    let forced =
-        [("matmul", "tiled-64x64"), ("elementwise", "storage"), ("updates", "storage"), ("maxout-dropout", "fused")]
-            .into_iter()
-            .collect();
+    let forced = [
+        ("matmul", "tiled-64x64"),
+        ("elementwise", "storage"),
+        ("updates", "storage"),
+        ("maxout-dropout", "fused"),
+        ("weight-gradient-sgd", "fused"),
+    ]
+    .into_iter()
+    .collect();
     let options = GpuOptions { subgroups: false, kernels: forced, tune_cache: None };
     let gpu = Gpu::open_blocking(options).expect("a second device");
     for name in PRESETS {
@@ -174,46 +182,113 @@ fn every_preset_steps_alike_with_the_kernels_for_real_gpus() {
 /// Maxout and the dropout of its units run as one kernel each way where the adapter runs that faster
 /// (each times both ways): the default preset's steps leave every tensor bit for bit as the two
 /// kernels apart do, with 8 dispatches fewer a step (D's two maxout layers followed by dropout, in its
-/// two passes, forward and backward). Both devices take the same forced kernels otherwise, so that nothing but
-/// the fusion differs.
+/// two passes, forward and backward).
 #[test]
 fn a_step_with_maxout_and_dropout_in_one_kernel_equals_the_step_with_them_apart() {
-    if gpu().is_none() {
+    let Some((gan, _, fused)) = fused_steps_equal_steps_apart("maxout-dropout", "weight-gradient-sgd", 8) else {
         return;
-    }
+    };
+    let dropped = gan.graph.find("D.pass1.2.out").expect("D's first maxout's dropout");
+    assert!(fused[dropped].contains(&0) && fused[dropped].iter().any(|&v| v != 0), "no mask to tell");
+}
+
+/// Each weight gradient computed with its SGD update in one kernel (the SGD epilogue) where the
+/// adapter runs that faster: the default preset's steps leave every tensor bit for bit as the matmul
+/// and the update apart do, with 6 dispatches fewer a step (G's and D's three weights each), though
+/// each gradient's matmul then runs at its update, after the layers below it have taken their
+/// input gradients from the old weights.
+#[test]
+fn a_step_with_each_weights_sgd_update_in_its_gradients_matmul_equals_the_step_with_them_apart() {
+    let Some((gan, values, fused)) = fused_steps_equal_steps_apart("weight-gradient-sgd", "maxout-dropout", 6) else {
+        return;
+    };
+    let w = gan.discriminator.params()[0].value;
+    let initial = &values.f32s.iter().find(|(id, _)| *id == w).expect("D's first weight's start").1;
+    assert!(fused[w].iter().zip(initial).any(|(a, b)| *a != b.to_bits()), "D's first weight never moved");
+}
+
+/// STEPS steps of the default preset with the fusion `family` forced `fused` and `separate` (and the
+/// fusion `other` forced apart in both, so that nothing else differs) leave every tensor with the same
+/// bits, with `fewer` dispatches a step fused; the GAN, its start and every tensor's bits fused (None
+/// where the GPU tests are skipped).
+fn fused_steps_equal_steps_apart(
+    family: &'static str,
+    other: &'static str,
+    fewer: usize,
+) -> Option<(Gan, InitialValues, Vec<Vec<u32>>)> {
+    gpu()?;
     let shapes = Shapes { pixels: 16, train_count: 30, loss_slots: 8, samples: 4 };
     let gan = Gan::new(&shrunk("paper-code-ema"), shapes);
     let values = random_start(&gan, &mut rng(17));
-    let run = |fusion: &'static str| {
-        let kernels =
-            [("maxout-dropout", fusion), ("matmul", "block-16x16"), ("elementwise", "texels"), ("updates", "storage")];
-        let options =
-            GpuOptions { kernels: kernels.into_iter().collect(), tune_cache: None, ..GpuOptions::from_env().unwrap() };
-        let gpu = Gpu::open_blocking(options).expect("a second device");
-        let state = GpuState::new(&gpu, &gan.graph);
-        state.load(&gpu, &values);
-        let step = state.program(&gpu, &gan.train_step);
-        for _ in 0..STEPS {
-            gpu.run(|pass| step.record(pass));
-        }
-        let bits: Vec<Vec<u32>> = (0..gan.graph.tensors.len())
-            .map(|id| match gan.graph.tensors[id].kind {
-                Kind::F32 => {
-                    pollster::block_on(state.read_f32(&gpu, id)).unwrap().iter().map(|v| v.to_bits()).collect()
-                }
-                Kind::U32 => pollster::block_on(state.read_u32(&gpu, id)).unwrap(),
-            })
-            .collect();
-        (step.len(), bits)
-    };
+    let run = |fusion| steps_with_kernels(&gan, &values, [(family, fusion), (other, "separate")]);
     let ((fused_dispatches, fused), (apart_dispatches, apart)) = (run("fused"), run("separate"));
-    assert_eq!(apart_dispatches, gan.train_step.len(), "apart, one dispatch per operation");
-    assert_eq!(fused_dispatches + 8, apart_dispatches, "dispatches a step, fused and apart");
+    assert_eq!(apart_dispatches, gan.train_step.len(), "{family} apart: one dispatch per operation");
+    assert_eq!(fused_dispatches + fewer, apart_dispatches, "dispatches a step, {family} fused and apart");
     for (id, (a, b)) in fused.iter().zip(&apart).enumerate() {
-        assert!(a == b, "after {STEPS} steps, {} differs", gan.graph.tensors[id].name);
+        assert!(a == b, "after {STEPS} steps, {} differs with {family} fused", gan.graph.tensors[id].name);
     }
-    let dropped = gan.graph.find("D.pass1.2.out").expect("D's first maxout's dropout");
-    assert!(fused[dropped].contains(&0) && fused[dropped].iter().any(|&v| v != 0), "no mask to tell");
+    Some((gan, values, fused))
+}
+
+/// A weight gradient moves to its SGD update, to run in one kernel with it, only where nothing between
+/// them could tell: not past an operation that writes X or dY or reads the gradient, and only a plain
+/// Xᵀ·dY (no bias, no activation).
+#[test]
+fn a_weight_gradient_joins_its_update_only_past_operations_that_leave_its_operands_alone() {
+    if gpu().is_none() {
+        return;
+    }
+    let kernels = [("weight-gradient-sgd", "fused"), ("matmul", "block-8x8")].into_iter().collect();
+    let options = GpuOptions { kernels, tune_cache: None, ..GpuOptions::from_env().unwrap() };
+    let gpu = Gpu::open_blocking(options).expect("a second device");
+    let mut graph = gan_wgpu::graph::Graph::new(0);
+    let [x, dy, other] = ["x", "dy", "other"].map(|name| graph.tensor(name, &[4, 8]));
+    let [w, grad, velocity, square] = ["w", "w.grad", "w.velocity", "square"].map(|name| graph.tensor(name, &[8, 8]));
+    let hyper = graph.tensor_u32("hyper", &[5]);
+    let state = GpuState::new(&gpu, &graph);
+    let gradient = |act| Op::Matmul { layout: Layout::TransposeA, a: x, b: dy, bias: None, act, c: grad };
+    let update = Op::SgdUpdate { hyper, param: w, grad, velocity };
+    let relu = |x, y| Op::Activation { act: Activation::Relu, x, y };
+    // One dispatch for the two where they join, and one for each operation between.
+    let dispatches = |between: Vec<Op>| {
+        let ops: Vec<Op> =
+            [gradient(Activation::Identity)].into_iter().chain(between).chain([update.clone()]).collect();
+        state.program(&gpu, &ops).len()
+    };
+    assert_eq!(dispatches(vec![]), 1, "side by side");
+    assert_eq!(dispatches(vec![relu(x, other), relu(dy, other)]), 3, "past operations that read its operands");
+    assert_eq!(dispatches(vec![relu(other, x)]), 3, "past an operation that writes X");
+    assert_eq!(dispatches(vec![relu(other, dy)]), 3, "past an operation that writes dY");
+    assert_eq!(dispatches(vec![relu(grad, square)]), 3, "past an operation that reads the gradient");
+    let with_relu = state.program(&gpu, &[gradient(Activation::Relu), update]);
+    assert_eq!(with_relu.len(), 2, "a gradient with an activation");
+}
+
+/// Every tensor's bits after STEPS steps from `values` on a device with `forced` kernels (besides
+/// the 16×16 block, texel reads for element-wise kernels and storage for updates in place), and the
+/// dispatches a step.
+fn steps_with_kernels(
+    gan: &Gan,
+    values: &InitialValues,
+    forced: [(&'static str, &'static str); 2],
+) -> (usize, Vec<Vec<u32>>) {
+    let kernels =
+        [("matmul", "block-16x16"), ("elementwise", "texels"), ("updates", "storage")].into_iter().chain(forced);
+    let options = GpuOptions { kernels: kernels.collect(), tune_cache: None, ..GpuOptions::from_env().unwrap() };
+    let gpu = Gpu::open_blocking(options).expect("a second device");
+    let state = GpuState::new(&gpu, &gan.graph);
+    state.load(&gpu, values);
+    let step = state.program(&gpu, &gan.train_step);
+    for _ in 0..STEPS {
+        gpu.run(|pass| step.record(pass));
+    }
+    let bits: Vec<Vec<u32>> = (0..gan.graph.tensors.len())
+        .map(|id| match gan.graph.tensors[id].kind {
+            Kind::F32 => pollster::block_on(state.read_f32(&gpu, id)).unwrap().iter().map(|v| v.to_bits()).collect(),
+            Kind::U32 => pollster::block_on(state.read_u32(&gpu, id)).unwrap(),
+        })
+        .collect();
+    (step.len(), bits)
 }
 
 /// An average that starts at a later epoch (`ema_from_epoch`) is G itself until then, exactly, and an

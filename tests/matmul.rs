@@ -1,13 +1,16 @@
-//! Every matmul variant (shaders/matmul/) against the CPU reference, each one forced, and the
-//! linear layer's backward against finite differences.
+//! Every matmul variant (shaders/matmul/) against the CPU reference, each one forced, with each
+//! epilogue, and the linear layer's backward against finite differences.
 
 mod common;
 
 use common::*;
 use gan_wgpu::gpu::{Gpu, Tensor};
 use gan_wgpu::ops::activation::{self, Activation};
-use gan_wgpu::ops::matmul::{Layout, VARIANTS, Variant, matmul, matmul_with, reference};
-use gan_wgpu::ops::reduce;
+use gan_wgpu::ops::matmul::{
+    Layout, SgdUpdate, VARIANTS, Variant, matmul, matmul_with, reference, weight_gradient_sgd_with,
+};
+use gan_wgpu::ops::sgd::{self, SgdHyper};
+use gan_wgpu::ops::{matmul, reduce};
 
 fn check(layout: Layout, m: usize, k: usize, n: usize, with_bias: bool, act: Activation) {
     let Some(gpu) = gpu() else { return };
@@ -121,6 +124,72 @@ fn fused_bias_and_activations() {
     for act in [Activation::Relu, Activation::LeakyRelu { slope: 0.2 }, Activation::Sigmoid, Activation::Tanh] {
         check(Layout::Plain, 33, 70, 45, true, act);
     }
+}
+
+/// A weight gradient with its SGD update in the epilogue, by every variant, reading texels and
+/// storage for the update apart: dW, the weight and its velocity equal the matmul followed by the
+/// update to the last bit, and the CPU references within rounding; at odd shapes (partial blocks
+/// and tiles, unaligned rows) and the paper's first D layer.
+#[test]
+fn a_weight_gradient_with_its_sgd_update_equals_the_two_apart() {
+    for gpu in gpus_both_reads() {
+        for (m, k, n) in [(3, 17, 5), (129, 100, 17), (65, 129, 63), (36, 20, 12), (784, 100, 1200)] {
+            let mut rng = rng((m * 31 + k * 7 + n) as u64);
+            let (x, dy) = (random_vec(&mut rng, k * m, -1.0, 1.0), random_vec(&mut rng, k * n, -1.0, 1.0));
+            let (w, v) = (random_vec(&mut rng, m * n, -1.0, 1.0), random_vec(&mut rng, m * n, -0.1, 0.1));
+            let h = SgdHyper { lr: 0.05, momentum: 0.7, weight_decay: 0.01, lr_decay: 1.0, lr_min: 0.0 };
+            let hyper = Tensor::from_slice(gpu, &[1], &[h]);
+            let (tx, tdy) = (upload(gpu, &[k, m], &x), upload(gpu, &[k, n], &dy));
+            let mut want_w = w.clone();
+            let mut want_v = v.clone();
+            let want_dw = reference::matmul(Layout::TransposeA, &x, [k, m], &dy, [k, n], None, Activation::Identity);
+            sgd::reference::update(&h, &mut want_w, &want_dw, &mut want_v);
+            // dW, the weight and its velocity after the update, as bits.
+            let run = |variant: Variant, fused: bool| -> Vec<Vec<u32>> {
+                let dw = Tensor::zeros(gpu, &[m, n]);
+                let (param, velocity) = (upload(gpu, &[m, n], &w), upload(gpu, &[m, n], &v));
+                let ops = if fused {
+                    let update = SgdUpdate { hyper: &hyper, param: &param, velocity: &velocity };
+                    vec![weight_gradient_sgd_with(gpu, variant, &tx, &tdy, &dw, update)]
+                } else {
+                    vec![
+                        matmul_with(gpu, variant, Layout::TransposeA, &tx, &tdy, None, Activation::Identity, &dw),
+                        sgd::update(gpu, &hyper, &param, &dw, &velocity),
+                    ]
+                };
+                gpu.run(|pass| ops.iter().for_each(|op| op.record(pass)));
+                [dw, param, velocity]
+                    .iter()
+                    .map(|t| download(gpu, t).iter().map(|x: &f32| x.to_bits()).collect())
+                    .collect()
+            };
+            let atol = 1e-5 * (k as f32).sqrt() * 4.0;
+            for variant in VARIANTS {
+                let what = format!("{} Xᵀ·dY {m}×{k}×{n} with SGD", variant.name());
+                let fused = run(variant, true);
+                assert!(fused == run(variant, false), "{what}: not the bits of the matmul and the update apart");
+                let floats = |bits: &[u32]| bits.iter().map(|b| f32::from_bits(*b)).collect::<Vec<_>>();
+                assert_close(&format!("{what}: dW"), &floats(&fused[0]), &want_dw, atol, 1e-5);
+                assert_close(&format!("{what}: the weight"), &floats(&fused[1]), &want_w, atol, 1e-5);
+                assert_close(&format!("{what}: its velocity"), &floats(&fused[2]), &want_v, atol, 1e-5);
+            }
+        }
+    }
+}
+
+/// The epilogue updates a weight of the gradient's shape, or refuses by name.
+#[test]
+#[should_panic(expected = "updates a weight of dW's shape")]
+fn an_sgd_epilogue_for_a_weight_of_another_shape_is_refused() {
+    let Some(gpu) = gpu() else { panic!("updates a weight of dW's shape (skipped)") };
+    let (x, dy, dw) = (Tensor::zeros(gpu, &[4, 5]), Tensor::zeros(gpu, &[4, 7]), Tensor::zeros(gpu, &[5, 7]));
+    let hyper = Tensor::from_slice(
+        gpu,
+        &[1],
+        &[SgdHyper { lr: 0.1, momentum: 0.0, weight_decay: 0.0, lr_decay: 1.0, lr_min: 0.0 }],
+    );
+    let (param, velocity) = (Tensor::zeros(gpu, &[7, 5]), Tensor::zeros(gpu, &[5, 7]));
+    matmul::weight_gradient_sgd(gpu, &x, &dy, &dw, SgdUpdate { hyper: &hyper, param: &param, velocity: &velocity });
 }
 
 #[test]

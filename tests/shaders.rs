@@ -1,10 +1,10 @@
 //! Every WGSL module parses and validates with naga, independently of any adapter.
 
-use gan_wgpu::shaders::{ALL, Reads};
+use gan_wgpu::shaders::{ALL, Epilogue, Reads};
 
 #[test]
 fn every_shader_parses_and_validates() {
-    // Element-wise kernels in both ways of reading (their two binding modules).
+    // Element-wise kernels in both ways of reading (their two binding modules), matmuls with each epilogue.
     let sources = ALL.iter().flat_map(|s| s.sources().into_iter().map(move |source| (s, source)));
     for (shader, source) in sources {
         let module = naga::front::wgsl::parse_str(&source)
@@ -43,8 +43,8 @@ fn every_wgsl_file_is_used() {
 #[test]
 fn storage_reads_bind_no_textures() {
     for shader in ALL.iter().filter(|s| s.is_elementwise()) {
-        let texels = shader.source_reading(Reads::Texels);
-        let storage = shader.source_reading(Reads::Storage);
+        let texels = shader.source(Reads::Texels, Epilogue::Store);
+        let storage = shader.source(Reads::Storage, Epilogue::Store);
         assert!(texels.contains(": texture_2d<f32>;"), "{}: the texel reads bind no texture", shader.name);
         assert!(!storage.contains(": texture_2d<f32>;"), "{}: a texture binding in the storage reads", shader.name);
         assert!(storage.contains("var<storage, read>"), "{}: the storage reads bind no input", shader.name);

@@ -3,7 +3,7 @@
 
 @compute @workgroup_size(16, 16)
 fn main(@builtin(global_invocation_id) gid: vec3u) {
-    dims = shape;
+    begin();
     let row = gid.y;
     let col = gid.x;
     if row >= dims.m || col >= dims.n { return; }

@@ -14,7 +14,7 @@
 // blocks would mostly compute clamped copies (a layer with one output: 32 times the work).
 @compute @workgroup_size(8, 1)
 fn small(@builtin(global_invocation_id) gid: vec3u) {
-    dims = shape;
+    begin();
     let row0 = gid.x * 4u;
     let col0 = gid.y * 4u;
     if row0 >= dims.m || col0 >= dims.n { return; }

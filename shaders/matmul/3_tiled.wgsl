@@ -76,7 +76,7 @@ fn stage(row0: u32, col0: u32, k0: u32, t: u32) {
 
 @compute @workgroup_size(16, 16)
 fn main(@builtin(workgroup_id) group: vec3u, @builtin(local_invocation_id) local: vec3u) {
-    dims = shape;
+    begin();
     // K straight from the storage buffer, a uniform value: the barriers sit in this loop.
     let k_total = shape.k;
     let t = local.y * 16u + local.x;

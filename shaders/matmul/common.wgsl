@@ -3,12 +3,13 @@
 // op(A) is M×K, op(B) is K×N, C is M×N, all row-major.
 //
 // What every variant shares: the options, the shape, reading op(A) and op(B) in runs of four, and
-// the epilogue (bias and activation) that stores C. A matmul shader is this file, one of the two
-// binding modules (reads_texels.wgsl, reads_storage.wgsl: the same functions a_at, a_quad, b_at,
-// b_quad over textures or storage buffers) and one numbered variant (1_simple.wgsl, 2_block.wgsl
-// with the code src/shaders/matmul_block.rs generates, 3_tiled.wgsl). The host picks the variant
-// per adapter and shape by measurement (src/ops/matmul.rs). Rows and columns past the edge read
-// clamped addresses and are not written.
+// storing C in 4×4 blocks. A matmul shader is this file, one of the two binding modules
+// (reads_texels.wgsl, reads_storage.wgsl: the same functions a_at, a_quad, b_at, b_quad over
+// textures or storage buffers), one numbered variant (1_simple.wgsl, 2_block.wgsl with the code
+// src/shaders/matmul_block.rs generates, 3_tiled.wgsl) and one epilogue, which defines `store` for
+// a value of C (epilogue_store.wgsl: bias and activation; epilogue_sgd.wgsl: a weight gradient
+// stored and its SGD update made). The host picks the variant per adapter and shape by measurement
+// (src/ops/matmul.rs). Rows and columns past the edge read clamped addresses and are not written.
 
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
@@ -90,15 +91,17 @@ fn cols_from(first: u32) -> vec4u {
     return min(vec4u(first) + RUN, vec4u(dims.n - 1u));
 }
 
-// The epilogue: C[row, col] = act(value + bias[col]).
-fn store(row: u32, col: u32, value: f32) {
-    var v = value;
-    if HAS_BIAS { v += bias[col >> 2u][col & 3u]; }
-    c[row * dims.n + col] = activate(ACT, v, p.slope);
+// What every invocation loads first: the shape, and what its epilogue needs for all lanes alike.
+fn begin() {
+    dims = shape;
+    begin_epilogue();
 }
 
+// Four values of a row, at consecutive columns: as one run where the epilogue takes runs of four
+// (`store_quad`), else value by value.
 fn store_row(row: u32, cols: vec4u, values: vec4<f32>) {
     if row >= dims.m { return; }
+    if cols.w < dims.n && store_quad(row * dims.n + cols.x, values) { return; }
     for (var j = 0u; j < 4u; j++) {
         let col = cols[j];
         if col >= dims.n { return; }

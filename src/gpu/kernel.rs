@@ -15,7 +15,7 @@ use wgpu::util::DeviceExt;
 
 use crate::gpu::Gpu;
 use crate::gpu::tune::Family;
-use crate::shaders::{Reads, Shader};
+use crate::shaders::{Epilogue, Reads, Shader};
 
 /// How element-wise kernels read their inputs: from texel copies (llvmpipe fetches those for all
 /// SIMD lanes at once) or from the storage buffers themselves (no copies: real GPUs). Chosen once per
@@ -139,11 +139,18 @@ pub struct KernelSpec {
     pub entry: &'static str,
     pub storage: &'static [Access],
     pub constants: Vec<(&'static str, f64)>,
+    /// A matmul's epilogue (other kernels have none).
+    pub epilogue: Epilogue,
 }
 
 impl KernelSpec {
     pub fn new(shader: &'static Shader, entry: &'static str, storage: &'static [Access]) -> Self {
-        Self { shader, entry, storage, constants: Vec::new() }
+        Self { shader, entry, storage, constants: Vec::new(), epilogue: Epilogue::Store }
+    }
+
+    pub fn with_epilogue(self, epilogue: Epilogue) -> Self {
+        assert!(self.shader.has_epilogues(), "{} has no epilogues", self.shader.name);
+        Self { epilogue, ..self }
     }
 
     pub fn with(mut self, name: &'static str, value: f64) -> Self {
@@ -151,10 +158,11 @@ impl KernelSpec {
         self
     }
 
-    /// The shader module's name: the shader's, marked where an element-wise kernel reads storage.
+    /// The shader module's name: the shader's, marked where an element-wise kernel reads storage
+    /// and where a matmul's epilogue is not the plain one.
     fn module_name(&self, reads: Reads) -> String {
         let marker = if reads == Reads::Storage { ":storage" } else { "" };
-        format!("{}{marker}", self.shader.name)
+        format!("{}{marker}{}", self.shader.name, self.epilogue.marker())
     }
 
     fn key(&self, reads: Reads) -> String {
@@ -229,9 +237,14 @@ impl Gpu {
             return Reads::Texels;
         }
         match spec.storage.contains(&Access::OldValues) {
-            true => *self.kernels.in_place_reads.get_or_init(|| self.choose_reads(true)),
+            true => self.in_place_reads(),
             false => self.elementwise_reads(),
         }
+    }
+
+    /// How updates in place read here, chosen now if not yet (see [`Gpu::elementwise_reads`]).
+    pub(crate) fn in_place_reads(&self) -> Reads {
+        *self.kernels.in_place_reads.get_or_init(|| self.choose_reads(true))
     }
 
     /// How element-wise kernels read their inputs here, chosen now if not yet: call it before
@@ -332,7 +345,7 @@ impl Gpu {
             .unwrap()
             .entry(module_name.clone())
             .or_insert_with(|| {
-                let source = spec.shader.source_reading(reads);
+                let source = spec.shader.source(reads, spec.epilogue);
                 self.device.create_shader_module(wgpu::ShaderModuleDescriptor {
                     label: Some(&module_name),
                     source: wgpu::ShaderSource::Wgsl(source.into()),

@@ -30,6 +30,7 @@ pub static FAMILIES: &[&Family] = &[
     &crate::gpu::kernel::ELEMENTWISE,
     &crate::gpu::kernel::UPDATES,
     &crate::ops::maxout::DROPOUT_FAMILY,
+    &crate::ops::matmul::SGD_FAMILY,
 ];
 
 /// Where a choice came from.
@@ -380,6 +381,38 @@ fn lock_beside(path: &std::path::Path) -> Option<std::fs::File> {
     let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(lock_path).ok()?;
     file.lock().ok()?;
     Some(file)
+}
+
+/// A fusion's candidates timed for [`Tuning::choose`], `fused` and `separate`: each way is its
+/// dispatches and the tensors they write. The fused way is first checked to write the same bits as
+/// the separate one (else it is not used, and the timing says it `differs`); each way's time is the
+/// best of three runs of `reps`.
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) fn fusion_timings(
+    gpu: &crate::gpu::Gpu,
+    fused: (Vec<crate::gpu::Dispatch>, Vec<crate::gpu::Tensor>),
+    separate: (Vec<crate::gpu::Dispatch>, Vec<crate::gpu::Tensor>),
+    reps: usize,
+    differs: &str,
+) -> Vec<(&'static str, Timing)> {
+    let ((fused, fused_out), (separate, separate_out)) = (fused, separate);
+    let seconds = |ops: &[crate::gpu::Dispatch]| {
+        gpu.seconds_per_run(ops, 1);
+        (0..3).map(|_| gpu.seconds_per_run(ops, reps)).fold(f64::INFINITY, f64::min)
+    };
+    gpu.run(|r| fused.iter().chain(&separate).for_each(|op| op.record(r)));
+    let bits = |tensors: &[crate::gpu::Tensor]| {
+        tensors
+            .iter()
+            .map(|t| t.read_blocking(gpu).map(|v| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>()))
+            .collect::<Result<Vec<_>, _>>()
+    };
+    let checked = match (bits(&fused_out), bits(&separate_out)) {
+        (Ok(a), Ok(b)) if a == b => Ok(()),
+        (Ok(_), Ok(_)) => Err(format!("its values differ from {differs}")),
+        (Err(e), _) | (_, Err(e)) => Err(e.to_string()),
+    };
+    vec![("fused", checked.map(|()| seconds(&fused))), ("separate", Ok(seconds(&separate)))]
 }
 
 #[cfg(test)]

@@ -1,10 +1,12 @@
 //! Runs a graph on the GPU: one buffer per tensor, one prepared dispatch per operation (or per pair
 //! of operations that one kernel does, where the adapter runs it faster).
 
-use std::ops::Range;
+use std::collections::HashMap;
 
 use super::{CLOCK, Graph, Id, InitialValues, Kind, Op};
 use crate::gpu::{Dispatch, Gpu, GpuError, Recorder, Tensor};
+use crate::ops::activation::Activation;
+use crate::ops::matmul::{Layout, SgdUpdate};
 use crate::ops::random::{Clock, Stream};
 use crate::ops::{
     activation, adam, batch, batchnorm, bce, dropout, ema, matmul, maxout, random, reduce, schedule, sgd, softmax,
@@ -24,11 +26,12 @@ pub struct GpuState {
 }
 
 /// Operations bound to their buffers, recorded together into one command buffer: one dispatch per
-/// operation, or per pair where a kernel does both (maxout and the dropout after it).
+/// operation, or per pair where a kernel does both (maxout and the dropout after it; a weight
+/// gradient and its SGD update).
 pub struct GpuProgram {
     dispatches: Vec<Dispatch>,
     /// The operations each dispatch does, by their positions in the list the program was made from.
-    covers: Vec<Range<usize>>,
+    covers: Vec<Vec<usize>>,
 }
 
 impl GpuProgram {
@@ -50,8 +53,8 @@ impl GpuProgram {
     }
 
     /// The positions of the operations that the `index`th dispatch does.
-    pub fn ops_of(&self, index: usize) -> Range<usize> {
-        self.covers[index].clone()
+    pub fn ops_of(&self, index: usize) -> &[usize] {
+        &self.covers[index]
     }
 }
 
@@ -114,26 +117,54 @@ impl GpuState {
     }
 
     /// Binds every operation of `ops` to this state's buffers, a maxout and the dropout of its units
-    /// as one dispatch where the device fuses them ([`maxout::fuses_dropout`]).
+    /// as one dispatch where the device fuses them ([`maxout::fuses_dropout`]), and a weight gradient
+    /// with its SGD update where it fuses those ([`matmul::fuses_sgd`]): the matmul then moves to
+    /// the update, which [`sgd_updates_of_gradients`] allows only where nothing between them could
+    /// tell.
     pub fn program(&self, gpu: &Gpu, ops: &[Op]) -> GpuProgram {
         let fuse = ops.windows(2).any(fusable) && maxout::fuses_dropout(gpu);
+        let mut updates = sgd_updates_of_gradients(ops);
+        if !updates.is_empty() && !matmul::fuses_sgd(gpu) {
+            updates.clear();
+        }
         let (mut dispatches, mut covers) = (Vec::new(), Vec::new());
         let mut at = 0;
         while at < ops.len() {
-            let count = match ops.get(at..at + 2) {
-                Some(pair) if fuse && fusable(pair) => {
+            if updates.values().any(|&gradient| gradient == at) {
+                // Done with its update.
+                at += 1;
+                continue;
+            }
+            let cover = match (ops.get(at..at + 2), updates.get(&at)) {
+                (_, Some(&gradient)) => {
+                    dispatches.push(self.weight_gradient_sgd(gpu, &ops[gradient], &ops[at]));
+                    vec![gradient, at]
+                }
+                (Some(pair), None) if fuse && fusable(pair) => {
                     dispatches.push(self.fused(gpu, pair));
-                    2
+                    vec![at, at + 1]
                 }
                 _ => {
                     dispatches.push(self.dispatch(gpu, &ops[at]));
-                    1
+                    vec![at]
                 }
             };
-            covers.push(at..at + count);
-            at += count;
+            at = cover.last().expect("a dispatch does an operation") + 1;
+            covers.push(cover);
         }
         GpuProgram { dispatches, covers }
+    }
+
+    /// The one dispatch for a weight gradient and its SGD update (see [`sgd_updates_of_gradients`]).
+    fn weight_gradient_sgd(&self, gpu: &Gpu, gradient: &Op, update: &Op) -> Dispatch {
+        match (gradient, update) {
+            (&Op::Matmul { a, b, c, .. }, &Op::SgdUpdate { hyper, param, velocity, .. }) => {
+                let hyper = self.u32(hyper).view();
+                let update = SgdUpdate { hyper: &hyper, param: self.f32(param), velocity: self.f32(velocity) };
+                matmul::weight_gradient_sgd(gpu, self.f32(a), self.f32(b), self.f32(c), update)
+            }
+            _ => unreachable!("not a weight gradient and its update: {gradient:?}, {update:?}"),
+        }
     }
 
     /// The one dispatch for a [`fusable`] pair of operations.
@@ -210,6 +241,31 @@ impl GpuState {
             Op::Advance => self.clock().advance(gpu),
         }
     }
+}
+
+/// The SGD updates whose gradient one kernel can compute with them, by position, each with its
+/// gradient's position: an update whose gradient was last written by a matmul Xᵀ·dY (no bias, no
+/// activation), where no operation between them writes X or dY or touches the gradient, and the
+/// update writes neither X nor dY. Then computing the gradient at the update, as the fused kernel
+/// does, changes nothing that any operation reads.
+fn sgd_updates_of_gradients(ops: &[Op]) -> HashMap<usize, usize> {
+    let mut updates = HashMap::new();
+    for (at, op) in ops.iter().enumerate() {
+        let Op::SgdUpdate { grad, .. } = *op else { continue };
+        let Some(gradient) = ops[..at].iter().rposition(|o| o.reads_and_writes().1.contains(&grad)) else { continue };
+        let Op::Matmul { layout: Layout::TransposeA, a, b, bias: None, act: Activation::Identity, .. } = ops[gradient]
+        else {
+            continue;
+        };
+        let untouched = |o: &Op| {
+            let (reads, writes) = o.reads_and_writes();
+            !reads.contains(&grad) && !writes.iter().any(|w| [a, b, grad].contains(w))
+        };
+        if ops[gradient + 1..at].iter().all(untouched) && !op.reads_and_writes().1.iter().any(|w| [a, b].contains(w)) {
+            updates.insert(at, gradient);
+        }
+    }
+    updates
 }
 
 /// Whether one kernel does this pair of operations: maxout, then dropout of its units; dropout of

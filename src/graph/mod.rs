@@ -191,6 +191,45 @@ pub enum Op {
     Advance,
 }
 
+impl Op {
+    /// The tensors this operation reads and those it writes (random operations and the schedule
+    /// read the clock), for moving operations past each other.
+    pub fn reads_and_writes(&self) -> (Vec<Id>, Vec<Id>) {
+        match *self {
+            Op::Matmul { a, b, bias, c, .. } => ([a, b].into_iter().chain(bias).collect(), vec![c]),
+            Op::Activation { x, y, .. } => (vec![x], vec![y]),
+            Op::ActivationBackward { y, dy, dx, .. } => (vec![y, dy], vec![dx]),
+            Op::Maxout { z, y, argmax } => (vec![z], vec![y, argmax]),
+            Op::MaxoutBackward { dy, argmax, dz } => (vec![dy, argmax], vec![dz]),
+            Op::Dropout { input, out, .. } => (vec![CLOCK, input], vec![out]),
+            Op::BatchnormTrain { x, gamma, beta, y, stats, running } => {
+                (vec![x, gamma, beta, running], vec![y, stats, running])
+            }
+            Op::BatchnormEval { x, gamma, beta, y, running } => (vec![x, gamma, beta, running], vec![y]),
+            Op::BatchnormBackward { x, gamma, stats, dy, dx, dgamma, dbeta } => {
+                (vec![x, gamma, stats, dy], vec![dx, dgamma, dbeta])
+            }
+            Op::Bce { prob, target, grad, losses } | Op::CrossEntropy { logits: prob, target, grad, losses } => {
+                (vec![CLOCK, prob, target, losses], vec![grad, losses])
+            }
+            Op::Softmax { logits, probs } => (vec![logits], vec![probs]),
+            Op::ColumnSums { x, sums } => (vec![x], vec![sums]),
+            Op::Normal { out, .. } | Op::Uniform { out, .. } => (vec![CLOCK], vec![out]),
+            Op::Gather { images, order, out, .. } => (vec![CLOCK, images, order, out], vec![out]),
+            Op::GatherOneHot { labels, order, out, .. } => (vec![CLOCK, labels, order], vec![out]),
+            Op::CopyRows { src, dst, .. } => (vec![src, dst], vec![dst]),
+            Op::SgdUpdate { hyper, param, grad, velocity } => {
+                (vec![hyper, param, grad, velocity], vec![param, velocity])
+            }
+            Op::SgdDecay { hyper } | Op::AdamTick { hyper } => (vec![hyper], vec![hyper]),
+            Op::AdamUpdate { hyper, param, grad, m, v } => (vec![hyper, param, grad, m, v], vec![param, m, v]),
+            Op::LinearLrDecay { hyper, .. } => (vec![CLOCK], vec![hyper]),
+            Op::Ema { param, average, .. } => (vec![CLOCK, param, average], vec![average]),
+            Op::Advance => (vec![CLOCK], vec![CLOCK]),
+        }
+    }
+}
+
 /// Values to load into a fresh state: f32 tensors and u32 tensors.
 pub struct InitialValues {
     pub f32s: Vec<(Id, Vec<f32>)>,

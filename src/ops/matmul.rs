@@ -3,11 +3,14 @@
 //! for llvmpipe), 3 workgroup tiles (64×64 per workgroup of 256, storage reads, built for real
 //! GPUs). [`matmul`] takes the variant this adapter runs fastest at the shape, measured the first
 //! time the shape is met and cached (`gpu::tune`); [`matmul_with`] takes a given one.
+//! [`weight_gradient_sgd`] computes a weight gradient and makes its SGD update in one dispatch
+//! (the SGD epilogue), where the adapter runs that faster ([`fuses_sgd`]).
 
 use crate::gpu::tune::{Family, Timing};
 use crate::gpu::{Access, Dispatch, Gpu, KernelSpec, Tensor};
 use crate::ops::activation::Activation;
-use crate::shaders::{self, Shader};
+use crate::ops::sgd::SgdHyper;
+use crate::shaders::{self, Epilogue, Shader};
 
 /// Which operand is transposed: the three products a linear layer's training needs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -89,8 +92,23 @@ const NAMES: [&str; 6] = {
     names
 };
 
+// The bindings: A, B, bias, C, the shape; then, for the SGD epilogue, the optimizer's
+// hyper-parameters, the weight and its velocity.
 const TEXEL_READS: &[Access] = &[Access::Texels, Access::Texels, Access::Read, Access::ReadWrite, Access::Read];
 const STORAGE_READS: &[Access] = &[Access::Read, Access::Read, Access::Read, Access::ReadWrite, Access::Read];
+const SGD_BINDINGS: [Access; 3] = [Access::Read, Access::ReadWrite, Access::ReadWrite];
+const TEXEL_READS_SGD: &[Access] = &concat(TEXEL_READS, SGD_BINDINGS);
+const STORAGE_READS_SGD: &[Access] = &concat(STORAGE_READS, SGD_BINDINGS);
+
+const fn concat(first: &[Access], then: [Access; 3]) -> [Access; 8] {
+    let mut all = [Access::Read; 8];
+    let mut i = 0;
+    while i < 8 {
+        all[i] = if i < first.len() { first[i] } else { then[i - first.len()] };
+        i += 1;
+    }
+    all
+}
 
 /// `small`'s block in the block variant: 4×4, a workgroup being 8 invocations along the rows.
 const SMALL_BLOCK: usize = 4;
@@ -125,10 +143,12 @@ impl Variant {
         }
     }
 
-    fn reads(self) -> &'static [Access] {
-        match self {
-            Variant::Block { .. } => TEXEL_READS,
-            Variant::Simple | Variant::Tiled => STORAGE_READS,
+    fn bindings(self, epilogue: Epilogue) -> &'static [Access] {
+        match (self, epilogue) {
+            (Variant::Block { .. }, Epilogue::Store) => TEXEL_READS,
+            (Variant::Block { .. }, Epilogue::SgdUpdate) => TEXEL_READS_SGD,
+            (Variant::Simple | Variant::Tiled, Epilogue::Store) => STORAGE_READS,
+            (Variant::Simple | Variant::Tiled, Epilogue::SgdUpdate) => STORAGE_READS_SGD,
         }
     }
 
@@ -208,6 +228,120 @@ pub fn matmul_with(
     act: Activation,
     c: &Tensor,
 ) -> Dispatch {
+    prepare(gpu, variant, layout, [a, b], bias, act, c, None)
+}
+
+/// What an SGD update takes besides the gradient: the optimizer's hyper-parameters, the weight and
+/// its velocity (see `ops::sgd::update`).
+#[derive(Clone, Copy)]
+pub struct SgdUpdate<'a> {
+    pub hyper: &'a Tensor<SgdHyper>,
+    pub param: &'a Tensor,
+    pub velocity: &'a Tensor,
+}
+
+/// dW = Xᵀ·dY into `dw`, and the SGD update of the weight from it, in one dispatch: the same bits
+/// as [`matmul`] (`Layout::TransposeA`, no bias, no activation) followed by `ops::sgd::update`, by
+/// the variant chosen for that product.
+pub fn weight_gradient_sgd(gpu: &Gpu, x: &Tensor, dy: &Tensor, dw: &Tensor, update: SgdUpdate) -> Dispatch {
+    let layout = Layout::TransposeA;
+    let (m, k, n) = layout.dims(x.shape(), dy.shape());
+    let variant = choose(gpu, &Product { layout, m, k, n, bias: false, act: Activation::Identity });
+    weight_gradient_sgd_with(gpu, variant, x, dy, dw, update)
+}
+
+/// [`weight_gradient_sgd`] by the given variant.
+pub fn weight_gradient_sgd_with(
+    gpu: &Gpu,
+    variant: Variant,
+    x: &Tensor,
+    dy: &Tensor,
+    dw: &Tensor,
+    update: SgdUpdate,
+) -> Dispatch {
+    let SgdUpdate { param, velocity, .. } = update;
+    assert!(
+        param.shape() == dw.shape() && velocity.shape() == dw.shape(),
+        "the SGD epilogue updates a weight of dW's shape {:?}: got {:?} and velocity {:?}",
+        dw.shape(),
+        param.shape(),
+        velocity.shape()
+    );
+    prepare(gpu, variant, Layout::TransposeA, [x, dy], None, Activation::Identity, dw, Some(update))
+}
+
+/// A weight gradient whose SGD update comes next runs as one dispatch (`fused`: the SGD epilogue)
+/// or as the matmul and the update (`separate`). Both leave the same bits; the fused kernel spares
+/// a dispatch and the update's pass over dW, which the adapter may or may not notice: each adapter
+/// times both at the paper's first D layer once and caches the choice, and
+/// `GAN_WGPU_KERNELS=weight-gradient-sgd=separate` forces one.
+pub static SGD_FAMILY: Family = Family { name: "weight-gradient-sgd", variants: &["fused", "separate"] };
+
+const SGD_FUSION_KEY: &str = "weight-gradient-sgd (D 100×784 → 784×1200, dW and its update)";
+
+/// The product the fusion is timed at: dW of the paper's first D layer (784 inputs, 240×5 pieces).
+const SGD_FUSION_PRODUCT: Product =
+    Product { layout: Layout::TransposeA, m: 784, k: 100, n: 1200, bias: false, act: Activation::Identity };
+
+/// Whether this device computes a weight gradient and its SGD update in one dispatch
+/// ([`SGD_FAMILY`]); where nothing can be measured (the browser), it does.
+pub fn fuses_sgd(gpu: &Gpu) -> bool {
+    if gpu.tuning.forced().contains_key(SGD_FAMILY.name) {
+        return gpu.tuning.choose(&SGD_FAMILY, SGD_FUSION_KEY, "fused", || None) == "fused";
+    }
+    // Measuring dispatches the product's matmul and an update in place, whose choices come first.
+    let variant = choose(gpu, &SGD_FUSION_PRODUCT);
+    gpu.in_place_reads();
+    gpu.tuning.choose(&SGD_FAMILY, SGD_FUSION_KEY, "fused", || measure_sgd_fusion(gpu, variant)) == "fused"
+}
+
+#[cfg(target_arch = "wasm32")]
+fn measure_sgd_fusion(_: &Gpu, _: Variant) -> Option<Vec<(&'static str, Timing)>> {
+    None
+}
+
+/// Seconds per weight gradient and update both ways, the fused kernel first checked against the
+/// pair (dW, the weight and its velocity with the same bits, or it is not used).
+#[cfg(not(target_arch = "wasm32"))]
+fn measure_sgd_fusion(gpu: &Gpu, variant: Variant) -> Option<Vec<(&'static str, Timing)>> {
+    let Product { m, k, n, .. } = SGD_FUSION_PRODUCT;
+    let values = |count: usize, salt: usize| -> Vec<f32> {
+        (0..count).map(|i| ((i * 7919 + salt) % 2001) as f32 / 1000.0 - 1.0).collect()
+    };
+    let (x, dy) =
+        (Tensor::from_slice(gpu, &[k, m], &values(k * m, 1)), Tensor::from_slice(gpu, &[k, n], &values(k * n, 2)));
+    let h = SgdHyper { lr: 0.1, momentum: 0.5, weight_decay: 0.01, lr_decay: 1.0, lr_min: 0.0 };
+    let hyper = Tensor::from_slice(gpu, &[1], &[h]);
+    // Each way's dispatches and the tensors they write: dW, the weight, its velocity.
+    let way = |fused: bool| {
+        let dw = Tensor::zeros(gpu, &[m, n]);
+        let (param, velocity) =
+            (Tensor::from_slice(gpu, &[m, n], &values(m * n, 3)), Tensor::from_slice(gpu, &[m, n], &values(m * n, 4)));
+        let update = SgdUpdate { hyper: &hyper, param: &param, velocity: &velocity };
+        let ops = if fused {
+            vec![weight_gradient_sgd_with(gpu, variant, &x, &dy, &dw, update)]
+        } else {
+            vec![
+                matmul_with(gpu, variant, Layout::TransposeA, &x, &dy, None, Activation::Identity, &dw),
+                crate::ops::sgd::update(gpu, &hyper, &param, &dw, &velocity),
+            ]
+        };
+        (ops, vec![dw, param, velocity])
+    };
+    Some(crate::gpu::tune::fusion_timings(gpu, way(true), way(false), 3, "the matmul's and the update's"))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn prepare(
+    gpu: &Gpu,
+    variant: Variant,
+    layout: Layout,
+    [a, b]: [&Tensor; 2],
+    bias: Option<&Tensor>,
+    act: Activation,
+    c: &Tensor,
+    update: Option<SgdUpdate>,
+) -> Dispatch {
     let (m, k, n) = layout.dims(a.shape(), b.shape());
     assert_eq!(c.shape(), [m, n], "matmul output must be {m}×{n}");
     if let Some(bias) = bias {
@@ -215,7 +349,9 @@ pub fn matmul_with(
     }
     let (ta, tb) = layout.transposes();
     let (entry, groups) = variant.entry_and_grid(m, n);
-    let spec = KernelSpec::new(variant.shader(gpu.subgroups_of_8), entry, variant.reads())
+    let epilogue = if update.is_some() { Epilogue::SgdUpdate } else { Epilogue::Store };
+    let spec = KernelSpec::new(variant.shader(gpu.subgroups_of_8), entry, variant.bindings(epilogue))
+        .with_epilogue(epilogue)
         .with("TRANS_A", ta as u8 as f64)
         .with("TRANS_B", tb as u8 as f64)
         .with("HAS_BIAS", bias.is_some() as u8 as f64)
@@ -226,7 +362,11 @@ pub fn matmul_with(
     let shape = Tensor::<u32>::from_slice(gpu, &[3], &[m as u32, n as u32, k as u32]);
     // Without a bias any buffer fills the binding; the kernel does not read it.
     let bias = bias.unwrap_or(a).buffer();
-    gpu.dispatch(&spec, &params, &[a.buffer(), b.buffer(), bias, c.buffer(), shape.buffer()], groups)
+    let mut buffers = vec![a.buffer(), b.buffer(), bias, c.buffer(), shape.buffer()];
+    if let Some(SgdUpdate { hyper, param, velocity }) = update {
+        buffers.extend([hyper.buffer(), param.buffer(), velocity.buffer()]);
+    }
+    gpu.dispatch(&spec, &params, &buffers, groups)
 }
 
 /// What a choice depends on: the product's layout and shape, and its epilogue.

@@ -58,21 +58,9 @@ fn measure_fusion(gpu: &Gpu) -> Vec<(&'static str, crate::gpu::tune::Timing)> {
                 backward(gpu, &dy, &argmax, &dz),
             ]
         };
-        (ops, [y, dropped, dy, dz])
+        (ops, vec![y, dropped, dy, dz])
     };
-    let seconds = |ops: &[Dispatch]| {
-        gpu.seconds_per_run(ops, 1);
-        (0..3).map(|_| gpu.seconds_per_run(ops, 5)).fold(f64::INFINITY, f64::min)
-    };
-    let ((fused, fused_out), (separate, separate_out)) = (way(true), way(false));
-    gpu.run(|r| fused.iter().chain(&separate).for_each(|op| op.record(r)));
-    let read = |tensors: &[Tensor; 4]| tensors.iter().map(|t| t.read_blocking(gpu)).collect::<Result<Vec<_>, _>>();
-    let checked = match (read(&fused_out), read(&separate_out)) {
-        (Ok(a), Ok(b)) if a == b => Ok(()),
-        (Ok(_), Ok(_)) => Err("its values differ from maxout's and dropout's".to_string()),
-        (Err(e), _) | (_, Err(e)) => Err(e.to_string()),
-    };
-    vec![("fused", checked.map(|()| seconds(&fused))), ("separate", Ok(seconds(&separate)))]
+    crate::gpu::tune::fusion_timings(gpu, way(true), way(false), 5, "maxout's and dropout's")
 }
 
 #[repr(C)]

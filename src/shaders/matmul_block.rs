@@ -108,7 +108,7 @@ fn block_product(w: &mut String, rows: usize, cols: usize) {
     );
     let _ = writeln!(w, "// its subgroup, for a_blocks.");
     let _ = writeln!(w, "fn block_product(gid: vec3u, lane: u32) {{");
-    let _ = writeln!(w, "    dims = shape;\n    let row0 = gid.y * {rows}u;\n    let col0 = gid.x * {cols}u;");
+    let _ = writeln!(w, "    begin();\n    let row0 = gid.y * {rows}u;\n    let col0 = gid.x * {cols}u;");
     for c in 0..col_blocks {
         let _ = writeln!(w, "    let cols{c} = cols_from(col0 + {}u);", 4 * c);
     }

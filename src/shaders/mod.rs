@@ -1,6 +1,7 @@
 //! The WGSL sources. A kernel's source is its own file, preceded by the shared helpers it uses
 //! (WGSL has no includes), followed for an element-wise kernel by the binding module of its way of
-//! reading ([`Reads`]), and for matmul's register blocks by generated code.
+//! reading ([`Reads`]), for a matmul by its [`Epilogue`], and for matmul's register blocks by
+//! generated code.
 
 pub mod matmul_block;
 
@@ -30,9 +31,31 @@ impl Reads {
     }
 }
 
+/// What a matmul does with each value of C that it computes: the file that defines `store`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Epilogue {
+    /// Adds the bias, applies the activation and stores it (`matmul/epilogue_store.wgsl`).
+    Store,
+    /// Stores a weight gradient and makes the SGD update of its weight (`matmul/epilogue_sgd.wgsl`).
+    SgdUpdate,
+}
+
+impl Epilogue {
+    pub const ALL: [Epilogue; 2] = [Epilogue::Store, Epilogue::SgdUpdate];
+
+    /// The mark of this epilogue in a shader module's name (none for the plain one).
+    pub fn marker(self) -> &'static str {
+        match self {
+            Epilogue::Store => "",
+            Epilogue::SgdUpdate => ":sgd",
+        }
+    }
+}
+
 /// One shader module: a name for logs and the cache, the files that make up its source, code
-/// generated after them, whether it needs the adapter's subgroup operations, and for an element-wise
-/// kernel its two binding modules, texel reads and storage reads (see [`Reads`]).
+/// generated after them, whether it needs the adapter's subgroup operations, for an element-wise
+/// kernel its two binding modules, texel reads and storage reads (see [`Reads`]), and for a matmul
+/// its epilogues (see [`Epilogue`]).
 #[derive(Debug)]
 pub struct Shader {
     pub name: &'static str,
@@ -40,11 +63,16 @@ pub struct Shader {
     generated: Option<fn() -> String>,
     pub subgroups: bool,
     reads: Option<[&'static str; 2]>,
+    epilogues: Option<[&'static str; 2]>,
 }
 
 impl Shader {
     const fn new(name: &'static str, parts: &'static [&'static str]) -> Self {
-        Self { name, parts, generated: None, subgroups: false, reads: None }
+        Self { name, parts, generated: None, subgroups: false, reads: None, epilogues: None }
+    }
+
+    const fn matmul(name: &'static str, parts: &'static [&'static str]) -> Self {
+        Self { epilogues: Some(EPILOGUES), ..Self::new(name, parts) }
     }
 
     const fn elementwise(name: &'static str, parts: &'static [&'static str], reads: [&'static str; 2]) -> Self {
@@ -56,14 +84,25 @@ impl Shader {
         self.reads.is_some()
     }
 
-    /// The source of an element-wise kernel reading its inputs the way `reads` says (other kernels
-    /// have one source).
-    pub fn source_reading(&self, reads: Reads) -> String {
+    /// Whether this is a matmul, which comes with each [`Epilogue`].
+    pub fn has_epilogues(&self) -> bool {
+        self.epilogues.is_some()
+    }
+
+    /// The source of an element-wise kernel reading its inputs the way `reads` says, of a matmul
+    /// with the given epilogue (other kernels have one source and ignore both).
+    pub fn source(&self, reads: Reads, epilogue: Epilogue) -> String {
         let mut source = self.parts.concat();
         if let Some([texels, storage]) = self.reads {
             source.push_str(match reads {
                 Reads::Texels => texels,
                 Reads::Storage => storage,
+            });
+        }
+        if let Some([store, sgd]) = self.epilogues {
+            source.push_str(match epilogue {
+                Epilogue::Store => store,
+                Epilogue::SgdUpdate => sgd,
             });
         }
         if let Some(generate) = self.generated {
@@ -72,11 +111,13 @@ impl Shader {
         source
     }
 
-    /// Every source this shader is compiled from: both ways of reading for an element-wise kernel.
+    /// Every source this shader is compiled from: both ways of reading for an element-wise kernel,
+    /// each epilogue for a matmul.
     pub fn sources(&self) -> Vec<String> {
-        match self.reads {
-            Some(_) => Reads::ALL.map(|reads| self.source_reading(reads)).to_vec(),
-            None => vec![self.source_reading(Reads::Texels)],
+        match (self.reads, self.epilogues) {
+            (Some(_), _) => Reads::ALL.map(|reads| self.source(reads, Epilogue::Store)).to_vec(),
+            (None, Some(_)) => Epilogue::ALL.map(|epilogue| self.source(Reads::Texels, epilogue)).to_vec(),
+            (None, None) => vec![self.source(Reads::Texels, Epilogue::Store)],
         }
     }
 }
@@ -97,11 +138,12 @@ const MATMUL_COMMON: &str = wgsl!("matmul/common.wgsl");
 const READS_TEXELS: &str = wgsl!("matmul/reads_texels.wgsl");
 const READS_STORAGE: &str = wgsl!("matmul/reads_storage.wgsl");
 const MATMUL_BLOCK: &str = wgsl!("matmul/2_block.wgsl");
+const EPILOGUES: [&str; 2] = [wgsl!("matmul/epilogue_store.wgsl"), wgsl!("matmul/epilogue_sgd.wgsl")];
 const MATMUL_BLOCK_PARTS: &[&str] = &[ACTIVATE, TEXELS, MATMUL_COMMON, READS_TEXELS, MATMUL_BLOCK];
 
 /// Matmul variant 1: one value per invocation, storage reads.
 pub static MATMUL_SIMPLE: Shader =
-    Shader::new("matmul_simple", &[ACTIVATE, MATMUL_COMMON, READS_STORAGE, wgsl!("matmul/1_simple.wgsl")]);
+    Shader::matmul("matmul_simple", &[ACTIVATE, MATMUL_COMMON, READS_STORAGE, wgsl!("matmul/1_simple.wgsl")]);
 /// Matmul variant 2: register blocks of rows × cols, texel reads, op(A)'s rows fetched by every
 /// invocation or shared across a subgroup of 8.
 macro_rules! matmul_block {
@@ -112,6 +154,7 @@ macro_rules! matmul_block {
             generated: Some(|| matmul_block::source($rows, $cols, $fetch)),
             subgroups: $subgroups,
             reads: None,
+            epilogues: Some(EPILOGUES),
         };
     };
 }
@@ -125,7 +168,7 @@ matmul_block!(MATMUL_BLOCK_64X16, "matmul_block_64x16", 64, 16, RowFetch::Own, f
 matmul_block!(MATMUL_BLOCK_64X16_SUBGROUP, "matmul_block_64x16_subgroup", 64, 16, RowFetch::SharedBySubgroup, true);
 /// Matmul variant 3: 64×64 tiles staged in workgroup memory, storage reads.
 pub static MATMUL_TILED: Shader =
-    Shader::new("matmul_tiled", &[ACTIVATE, MATMUL_COMMON, READS_STORAGE, wgsl!("matmul/3_tiled.wgsl")]);
+    Shader::matmul("matmul_tiled", &[ACTIVATE, MATMUL_COMMON, READS_STORAGE, wgsl!("matmul/3_tiled.wgsl")]);
 /// An element-wise kernel in `shaders/DIR/`: its shared helpers, `DIR/DIR.wgsl`, and the binding
 /// modules `DIR/1_reads_texels.wgsl` and `DIR/2_reads_storage.wgsl`.
 macro_rules! elementwise {
