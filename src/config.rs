@@ -90,6 +90,15 @@ pub enum EmaWeights {
 }
 
 impl EmaWeights {
+    /// The name the configuration file gives these weights (`ema_weights`).
+    pub fn name(self) -> &'static str {
+        match self {
+            EmaWeights::FromCopy => "from_copy",
+            EmaWeights::Normalised => "normalised",
+            EmaWeights::EpochEnds => "epoch_ends",
+        }
+    }
+
     /// Whether an average of these weights takes this decay ([`EmaWeights::decays_taken`]).
     pub fn takes_decay(self, decay: f32) -> bool {
         match self {
@@ -374,6 +383,14 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Error messages name the weights as the configuration file does.
+    #[test]
+    fn ema_weights_names_are_the_files_names() {
+        for weights in [EmaWeights::FromCopy, EmaWeights::Normalised, EmaWeights::EpochEnds] {
+            assert_eq!(serde_json::to_string(&weights).unwrap(), format!("\"{}\"", weights.name()));
+        }
+    }
 
     #[test]
     fn paper_ema_trains_as_paper_and_samples_an_average() {

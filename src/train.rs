@@ -70,7 +70,8 @@ pub fn validate(config: &Config, train_count: usize, max_buffer_bytes: Option<u6
         let weights = config.ema_weights;
         ensure!(
             weights.takes_decay(decay),
-            "ema {decay}: with ema_weights {weights:?} the decay must be {}",
+            "ema {decay}: with ema_weights \"{}\" the decay must be {}",
+            weights.name(),
             weights.decays_taken()
         );
     }

@@ -263,9 +263,15 @@ fn an_average_with_a_decay_its_weights_do_not_take_is_refused() {
     let epoch_ends = Config::preset("paper-code-ema").unwrap();
     let per_step = Config { ema: Some(1.0), ema_weights: EmaWeights::Normalised, ..epoch_ends.clone() };
     let error = refusal(&per_step, "per-step.json");
-    assert!(error.contains("ema 1: with ema_weights Normalised the decay must be at least 0 and below 1"), "{error}");
+    assert!(
+        error.contains("ema 1: with ema_weights \"normalised\" the decay must be at least 0 and below 1"),
+        "{error}"
+    );
     let error = refusal(&Config { ema: Some(0.0), ..epoch_ends }, "epoch-ends.json");
-    assert!(error.contains("ema 0: with ema_weights EpochEnds the decay must be above 0 and at most 1"), "{error}");
+    assert!(
+        error.contains("ema 0: with ema_weights \"epoch_ends\" the decay must be above 0 and at most 1"),
+        "{error}"
+    );
 }
 
 /// The checkpoint in `run` with its metadata entry `key` set to `value`, or removed (None).
