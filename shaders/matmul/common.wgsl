@@ -6,9 +6,10 @@
 // storing C in 4×4 blocks. A matmul shader is this file, one of the two binding modules
 // (reads_texels.wgsl, reads_storage.wgsl: the same functions a_at, a_quad, b_at, b_quad over
 // textures or storage buffers), one numbered variant (1_simple.wgsl, 2_block.wgsl with the code
-// src/shaders/matmul_block.rs generates, 3_tiled.wgsl) and one epilogue, which defines `store` for
-// a value of C (epilogue_store.wgsl: bias and activation; epilogue_sgd.wgsl: a weight gradient
-// stored and its SGD update made). The host picks the variant per adapter and shape by measurement
+// src/shaders/matmul_block.rs generates, 3_tiled.wgsl) and one epilogue, which defines what
+// happens to the values of C: `begin_epilogue`, `store` for one value and `store_quad` for four
+// (epilogue_store.wgsl: bias and activation; epilogue_sgd.wgsl: a weight gradient stored and its
+// SGD update made). The host picks the variant per adapter and shape by measurement
 // (src/ops/matmul.rs). Rows and columns past the edge read clamped addresses and are not written.
 
 override TRANS_A: bool = false;
