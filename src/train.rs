@@ -119,9 +119,8 @@ pub struct Trainer<'a> {
     pub gan: Gan,
     state: GpuState,
     step_program: GpuProgram,
-    /// The step at an epoch's other steps once the average has started, where it leaves out work that
-    /// only an epoch's end needs ([`Gan::train_step_inside_epoch`]).
-    /// From its first step.
+    /// The step at an epoch's other steps, and the step of the clock it applies from (where the
+    /// average starts): it leaves out work that only an epoch's end needs ([`Gan::train_step_inside_epoch`]).
     inside_epoch_program: Option<(u64, GpuProgram)>,
     sample_program: GpuProgram,
     options: RunOptions,

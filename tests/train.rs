@@ -17,6 +17,11 @@ fn small_config(dir: &Path) -> PathBuf {
 
 /// A preset at a width that trains in seconds on a software adapter, written as a config file.
 fn small(preset: &str, dir: &Path) -> PathBuf {
+    small_amended(preset, dir, &format!("small-{preset}.json"), |_| {})
+}
+
+/// [`small`], amended by `amend`, written as the file `name` in `dir`.
+fn small_amended(preset: &str, dir: &Path, name: &str, amend: impl FnOnce(&mut Config)) -> PathBuf {
     let mut config = Config::preset(preset).unwrap();
     if config.validation_images > 0 {
         // Enough held-out images for the quick score (1,000 choose σ, the rest are scored).
@@ -30,7 +35,8 @@ fn small(preset: &str, dir: &Path) -> PathBuf {
         }
     }
     config.batch = 16;
-    let path = dir.join(format!("small-{preset}.json"));
+    amend(&mut config);
+    let path = dir.join(name);
     std::fs::write(&path, serde_json::to_string(&config).unwrap()).unwrap();
     path
 }
@@ -197,13 +203,12 @@ fn two_time_scale_phases_speed_up_d_from_their_epochs_once_each_also_across_a_re
     }
     let dir = tempfile::tempdir().unwrap();
     let plain = small("paper-code", dir.path());
-    let mut config: Config = serde_json::from_str(&std::fs::read_to_string(&plain).unwrap()).unwrap();
-    config.two_time_scale = vec![
-        TwoTimeScale { from_epoch: 1, discriminator_lr_factor: 2.0 },
-        TwoTimeScale { from_epoch: 2, discriminator_lr_factor: 2.0 },
-    ];
-    let faster = dir.path().join("two-time-scale.json");
-    std::fs::write(&faster, serde_json::to_string(&config).unwrap()).unwrap();
+    let faster = small_amended("paper-code", dir.path(), "two-time-scale.json", |config| {
+        config.two_time_scale = vec![
+            TwoTimeScale { from_epoch: 1, discriminator_lr_factor: 2.0 },
+            TwoTimeScale { from_epoch: 2, discriminator_lr_factor: 2.0 },
+        ];
+    });
     let [base, straight, split] = ["base", "straight", "split"].map(|name| dir.path().join(name));
     let (plain, faster) = (plain.to_str().unwrap(), faster.to_str().unwrap());
     ok(train(&["--config", plain, "--epochs", "3", "--out", base.to_str().unwrap()]));
@@ -421,10 +426,7 @@ fn the_default_presets_average_is_the_mean_of_its_epochs_snapshots() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let path = small("paper-code-ema", dir.path());
-    let mut config: Config = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    config.ema_from_epoch = 1;
-    std::fs::write(&path, serde_json::to_string(&config).unwrap()).unwrap();
+    let path = small_amended("paper-code-ema", dir.path(), "from-epoch-1.json", |config| config.ema_from_epoch = 1);
     let (straight, split) = (dir.path().join("straight"), dir.path().join("split"));
     let config = path.to_str().unwrap();
     let run = |out: &Path, epochs: &str, resume: bool| {

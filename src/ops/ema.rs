@@ -49,7 +49,12 @@ impl Averaging {
 pub fn update(gpu: &Gpu, averaging: Averaging, clock: &Clock, param: &Tensor, average: &Tensor) -> Dispatch {
     let Averaging { decay, from_step, weights, epoch_steps } = averaging;
     assert_eq!(param.len(), average.len(), "ema: param and average differ in size");
-    assert!(weights.takes_decay(decay), "ema: decay {decay} is not one for {weights:?}");
+    assert!(
+        weights.takes_decay(decay),
+        "ema: decay {decay} with ema_weights \"{}\": it must be {}",
+        weights.name(),
+        weights.decays_taken()
+    );
     assert!(epoch_steps > 0, "ema: an epoch of no steps");
     const ACCESS: [Access; 4] = [Access::Texels, Access::OldValues, Access::ReadWrite, Access::Read];
     let spec = KernelSpec::new(&shaders::EMA, "update", &ACCESS);

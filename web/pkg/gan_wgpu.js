@@ -829,22 +829,22 @@ let wasm_bindgen = (function(exports) {
                 arg0.writeBuffer(arg1, arg2, getArrayU8FromWasm0(arg3, arg4), arg5, arg6);
             }, arguments); },
             __wbindgen_generic_0000000000000001: function(arg0, arg1) {
-                // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 296, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
+                // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 295, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
                 const ret = makeMutClosure(arg0, arg1, wasm_bindgen_6288ff713e934341___convert__closures_____invoke___wasm_bindgen_6288ff713e934341___JsValue__core_12f89f2d8a73214f___result__Result_____wasm_bindgen_6288ff713e934341___JsError___true_);
                 return ret;
             },
             __wbindgen_generic_0000000000000002: function(arg0, arg1) {
-                // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("GPUDevice")], shim_idx: 231, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
+                // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("GPUDevice")], shim_idx: 230, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
                 const ret = makeMutClosure(arg0, arg1, wasm_bindgen_6288ff713e934341___convert__closures_____invoke___wasm_bindgen_6288ff713e934341___sys__JsNullable_wgpu_f08f24cad5e64d09___backend__webgpu__webgpu_sys__gen_GpuError__GpuError___core_12f89f2d8a73214f___result__Result_____wasm_bindgen_6288ff713e934341___JsError___true_);
                 return ret;
             },
             __wbindgen_generic_0000000000000003: function(arg0, arg1) {
-                // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("any")], shim_idx: 231, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
+                // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("any")], shim_idx: 230, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
                 const ret = makeMutClosure(arg0, arg1, wasm_bindgen_6288ff713e934341___convert__closures_____invoke___wasm_bindgen_6288ff713e934341___sys__JsNullable_wgpu_f08f24cad5e64d09___backend__webgpu__webgpu_sys__gen_GpuError__GpuError___core_12f89f2d8a73214f___result__Result_____wasm_bindgen_6288ff713e934341___JsError___true__10);
                 return ret;
             },
             __wbindgen_generic_0000000000000004: function(arg0, arg1) {
-                // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("undefined")], shim_idx: 231, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
+                // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("undefined")], shim_idx: 230, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
                 const ret = makeMutClosure(arg0, arg1, wasm_bindgen_6288ff713e934341___convert__closures_____invoke___wasm_bindgen_6288ff713e934341___sys__JsNullable_wgpu_f08f24cad5e64d09___backend__webgpu__webgpu_sys__gen_GpuError__GpuError___core_12f89f2d8a73214f___result__Result_____wasm_bindgen_6288ff713e934341___JsError___true__11);
                 return ret;
             },
